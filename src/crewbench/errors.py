@@ -1,0 +1,100 @@
+"""crewbench's exceptions.
+
+Every error a user can cause is one of these, and its message says what to do next.
+The CLI prints ``message`` and exits 1; the Streamlit pages show it with ``st.error``.
+
+    CrewbenchError
+    ├── DefinitionError        a role, crew, scenario or policy file is wrong
+    │   ├── UnsafeYAMLError    a YAML tag that would construct objects
+    │   ├── UnknownReference   a name (role, tool, agent, task, scenario) that does not exist
+    │   └── CycleError         task context that loops back on itself
+    ├── ScenarioError          a scenario folder or case that cannot be used
+    ├── ModelError             a model string or sim profile that cannot be used
+    ├── StoreError             runs.db problems
+    │   ├── SchemaTooNew       runs.db written by a newer crewbench
+    │   └── NotFound           an experiment, run or crew id that is not in runs.db
+    ├── ExportError            an export or import that cannot be done (nothing is written)
+    ├── PolicyError            a governance policy that cannot be applied
+    └── RunnerError            an experiment that cannot be started
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CrewbenchError",
+    "CycleError",
+    "DefinitionError",
+    "ExportError",
+    "ModelError",
+    "NotFound",
+    "PolicyError",
+    "RunnerError",
+    "ScenarioError",
+    "SchemaTooNew",
+    "StoreError",
+    "UnknownReference",
+    "UnsafeYAMLError",
+]
+
+
+class CrewbenchError(Exception):
+    """Base class: ``str(error)`` is the whole message shown to a person."""
+
+
+class DefinitionError(CrewbenchError):
+    """A definition file is wrong. Carries the file, the field and the fix."""
+
+    def __init__(self, path: object, field: str | None, problem: str, fix: str | None = None):
+        self.path = str(path)
+        self.field = field
+        self.problem = problem
+        self.fix = fix
+        where = self.path + (f": {field}" if field else "")
+        message = f"{where}: {problem}"
+        if fix:
+            message += f" — {fix}"
+        super().__init__(message)
+
+
+class UnsafeYAMLError(DefinitionError):
+    pass
+
+
+class UnknownReference(DefinitionError):
+    pass
+
+
+class CycleError(DefinitionError):
+    pass
+
+
+class ScenarioError(CrewbenchError):
+    pass
+
+
+class ModelError(CrewbenchError):
+    pass
+
+
+class StoreError(CrewbenchError):
+    pass
+
+
+class SchemaTooNew(StoreError):
+    pass
+
+
+class NotFound(StoreError):
+    pass
+
+
+class ExportError(CrewbenchError):
+    pass
+
+
+class PolicyError(CrewbenchError):
+    pass
+
+
+class RunnerError(CrewbenchError):
+    pass
