@@ -28,6 +28,7 @@ import importlib.util
 import json
 import random
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -167,9 +168,16 @@ def _corrupt(expected: Any, rng: random.Random) -> str:
 
 
 _module_cache: dict[str, Any] = {}
+# Runs load scenario modules from many threads; a half-executed module must never be seen.
+_module_lock = threading.RLock()
 
 
 def _load_module(path: Path, name: str):
+    with _module_lock:
+        return _load_module_locked(path, name)
+
+
+def _load_module_locked(path: Path, name: str):
     key = str(path.resolve())
     if key in _module_cache:
         return _module_cache[key]

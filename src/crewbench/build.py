@@ -1,0 +1,138 @@
+"""Turn a ``CrewSpec`` into a real ``crewai.Crew`` for one run.
+
+* sequential / hierarchical use CrewAI's own ``Process``; a hierarchical crew gets an explicit
+  ``manager_agent`` (CrewAI gives it the delegation tools).
+* concurrent is built from CrewAI primitives: every task before the join runs with
+  ``async_execution=True`` on its own Agent instance (one executor cannot run twice at once),
+  and the join task names the branches in ``context`` so CrewAI waits for them.
+
+Every agent gets a fresh LLM (CrewAI's usage counters live on the instance) and fresh tools.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .config import CrewSpec, RoleSpec
+from .errors import UnknownReference
+from .hygiene import import_crewai
+
+__all__ = ["BuildOptions", "build_crew", "tool_failure"]
+
+# Set by the runner for the perturbation that injects a tool failure: that tool fails once.
+tool_failure: contextvars.ContextVar[dict | None] = contextvars.ContextVar("crewbench_tool_failure", default=None)
+
+
+@dataclass
+class BuildOptions:
+    llm_factory: Callable[[], Any]
+    tools: dict[str, Any]                     # tool name -> ToolDecl (workspace tools)
+    guardrail: Callable | None = None         # applied to the final task (output validation)
+    guardrail_max_retries: int = 2
+    max_retry_limit: int = 2
+
+
+def build_crew(spec: CrewSpec, options: BuildOptions):
+    import_crewai()
+    from crewai import Agent, Crew, Process, Task
+
+    def make_agent(name: str, role: RoleSpec, *, delegation: bool | None = None) -> Agent:
+        agent_fields = dict(role.agent)
+        agent_fields.pop("llm", None)  # the experiment's model wins; see docs/design.md
+        tool_names = agent_fields.pop("tools", None) or []
+        kwargs = {
+            "allow_delegation": False,
+            "max_iter": 10,
+            "max_retry_limit": options.max_retry_limit,
+            "verbose": False,
+            **agent_fields,
+        }
+        if delegation is not None:
+            kwargs["allow_delegation"] = delegation
+        return Agent(llm=options.llm_factory(), tools=[_make_tool(t, options.tools) for t in tool_names], **kwargs)
+
+    agents: dict[str, Agent] = {}
+    for name in spec.worker_names:
+        agents[name] = make_agent(name, spec.agents[name])
+    manager = None
+    if spec.process == "hierarchical":
+        manager = make_agent(spec.manager_agent, spec.agents[spec.manager_agent], delegation=True)
+
+    tasks: list[Task] = []
+    by_name: dict[str, Task] = {}
+    join = spec.join_task
+    used_agents: set[str] = set()
+    for index, task_spec in enumerate(spec.tasks):
+        is_branch = spec.process == "concurrent" and task_spec is not join
+        agent = None
+        if task_spec.agent is not None:
+            agent = agents[task_spec.agent]
+            if is_branch and task_spec.agent in used_agents:
+                # A second branch on the same role needs its own executor to run in parallel.
+                agent = make_agent(task_spec.agent, spec.agents[task_spec.agent])
+            used_agents.add(task_spec.agent)
+        kwargs: dict[str, Any] = {
+            "name": task_spec.name,
+            "description": task_spec.description,
+            "expected_output": task_spec.expected_output,
+        }
+        if spec.process != "hierarchical" and agent is not None:
+            kwargs["agent"] = agent
+        if task_spec.context is not None:
+            kwargs["context"] = [by_name[ref] for ref in task_spec.context]
+        if is_branch:
+            kwargs["async_execution"] = True
+        if index == len(spec.tasks) - 1 and options.guardrail is not None:
+            kwargs["guardrail"] = options.guardrail
+            kwargs["guardrail_max_retries"] = options.guardrail_max_retries
+        task = Task(**kwargs)
+        tasks.append(task)
+        by_name[task_spec.name] = task
+
+    crew_kwargs: dict[str, Any] = {
+        "agents": list(agents.values()),
+        "tasks": tasks,
+        "process": Process.hierarchical if spec.process == "hierarchical" else Process.sequential,
+        "verbose": False,
+        "memory": False,
+        "planning": False,
+    }
+    if manager is not None:
+        crew_kwargs["manager_agent"] = manager
+    if spec.process == "concurrent":
+        # Branch agents created for parallel copies must be crew members too.
+        members = {id(a): a for a in agents.values()}
+        for task in tasks:
+            if task.agent is not None:
+                members.setdefault(id(task.agent), task.agent)
+        crew_kwargs["agents"] = list(members.values())
+    return Crew(**crew_kwargs)
+
+
+def _make_tool(name: str, declared: dict[str, Any]):
+    if ":" in name and name not in declared:
+        import importlib
+
+        module_name, _, class_name = name.partition(":")
+        try:
+            return getattr(importlib.import_module(module_name), class_name)()
+        except Exception as exc:
+            raise UnknownReference("<role>", "tools", f"cannot load tool {name!r}: {exc}",
+                                   "install the package that provides it") from None
+    if name not in declared:
+        raise UnknownReference("<role>", "tools", f"unknown tool {name!r}",
+                               f"use one of: {', '.join(sorted(declared))}")
+    tool = declared[name].load_class()()
+    original = tool._run
+
+    def run_with_injected_failure(*args, **kwargs):
+        plan = tool_failure.get()
+        if plan is not None and plan.get("tool") == name and not plan.get("done"):
+            plan["done"] = True
+            raise RuntimeError(f"injected failure: {name} is temporarily unavailable")
+        return original(*args, **kwargs)
+
+    object.__setattr__(tool, "_run", run_with_injected_failure)
+    return tool

@@ -1,0 +1,77 @@
+"""One way to get an LLM for an agent: ``make_llm(model)``.
+
+``sim:<profile>`` gives the embedded simulator; anything else goes to CrewAI's own ``LLM``
+class (native providers and OpenAI-compatible servers through ``base_url``). Keys are read from
+the environment by the providers themselves; crewbench never stores or logs them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+from ..errors import ModelError
+from ..hygiene import import_crewai
+from .profiles import SimProfile, parse_model
+
+__all__ = ["KEY_VARIABLES", "available_providers", "make_llm"]
+
+KEY_VARIABLES = {
+    "openai": "OPENAI_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
+    "gemini": "GEMINI_API_KEY",
+    "azure": "AZURE_API_KEY",
+    "openrouter": "OPENROUTER_API_KEY",
+    "deepseek": "DEEPSEEK_API_KEY",
+    "cerebras": "CEREBRAS_API_KEY",
+}
+
+
+def available_providers() -> dict[str, bool]:
+    """Which providers have a key in the environment (the simulator and ollama need none)."""
+    found = {"sim": True, "ollama": True}
+    for provider, variable in KEY_VARIABLES.items():
+        found[provider] = bool(os.environ.get(variable))
+    return found
+
+
+def make_llm(model: str, *, base_url: str | None = None, latency_scale: float = 1.0,
+             fixed_latency_s: float | None = None, sim_overrides: dict | None = None,
+             timeout_s: float | None = None):
+    """A fresh LLM instance. Never share one between agents or runs: usage counters are per instance."""
+    model, profile = parse_model(model)
+    import_crewai()
+    if profile is not None:
+        from .sim import SimLLM
+
+        if sim_overrides:
+            try:
+                profile = replace(profile, **sim_overrides)
+            except TypeError as exc:
+                raise ModelError(f"bad sim override: {exc}; valid keys: {', '.join(SimProfile.__dataclass_fields__)}") from None
+        return SimLLM(model=f"sim/{profile.name}", profile=profile, latency_scale=latency_scale,
+                      fixed_latency_s=fixed_latency_s)
+    from crewai import LLM
+
+    kwargs = {"model": model}
+    base_url = base_url or os.environ.get("CREWBENCH_BASE_URL")
+    if base_url:
+        kwargs["base_url"] = base_url
+        if model.startswith("openai/") and not os.environ.get("OPENAI_API_KEY"):
+            # OpenAI-compatible local servers accept any key; the SDK insists on one.
+            kwargs["api_key"] = "not-needed"
+    if timeout_s:
+        kwargs["timeout"] = timeout_s
+    try:
+        return LLM(**kwargs)
+    except ImportError as exc:
+        raise ModelError(f"model {model!r} needs a provider CrewAI does not have installed ({exc}); "
+                         "use a native provider prefix such as openai/, anthropic/ or ollama/") from None
+    except Exception as exc:
+        raise ModelError(f"cannot create model {model!r}: {exc}") from None
+
+
+def billed_model(model: str) -> str:
+    """The model whose catalog price applies: the sim's ``billed_as``, else the model itself."""
+    model, profile = parse_model(model)
+    return profile.billed_as if profile is not None else model

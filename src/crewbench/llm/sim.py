@@ -1,0 +1,399 @@
+"""The embedded simulated LLM: a CrewAI ``BaseLLM`` that drives the real agent loop offline.
+
+It speaks both of CrewAI's tool protocols (ReAct text and native tool calls), really calls the
+agent's tools, really delegates through CrewAI's coworker tools, answers structured-output and
+converter calls, and fails like a provider does (429 / 5xx / timeouts, malformed replies).
+Whether an answer is *right* is decided per task from the profile, the case's difficulty and
+the crew's shape (see docs/simulator.md); the answer text itself comes from the scenario's
+reference, which the runner hands to the simulator only through ``sim_session`` — never to a
+real model. Everything is deterministic given the seed.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import random
+import re
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..hygiene import import_crewai
+from .profiles import SimProfile
+from .tokens import count_message_tokens, count_tokens
+
+import_crewai()
+
+from crewai.events.types.llm_events import LLMCallType  # noqa: E402
+from crewai.llms.base_llm import BaseLLM, llm_call_context  # noqa: E402
+
+__all__ = ["SimLLM", "SimProviderError", "SimSession", "current_session", "sim_session"]
+
+_TOOL_NAME_LINE = re.compile(r"^Tool Name: (.+)$", re.MULTILINE)
+DIFFICULTY_FACTOR = {"easy": 1.1, "medium": 1.0, "hard": 0.8}
+# How much information a handoff loses, by how the agents are coordinated (Kim et al. 2025:
+# independent set-ups amplify errors more than centrally coordinated ones).
+HANDOFF_FACTOR = {"sequential": 1.0, "hierarchical": 0.6, "concurrent": 1.5}
+# A generalist checking its own work catches far less than a dedicated reviewer (MAST: weak
+# verification is among the commonest multi-agent failures).
+MANAGER_CATCH_FACTOR = 0.5
+OVERCORRECTION_RATE = 0.02
+
+
+class SimProviderError(RuntimeError):
+    """A simulated provider failure. ``status_code`` 429 is retried by CrewAI's own wrapper."""
+
+    def __init__(self, status_code: int, message: str):
+        super().__init__(f"Simulated provider error {status_code}: {message}")
+        self.status_code = status_code
+
+
+@dataclass
+class SimSession:
+    """What the simulator knows about the run it is part of (never shown to a real model)."""
+
+    scenario: Any = None           # crewbench.scenario.Scenario
+    case: Any = None               # crewbench.scenario.Case
+    crew: Any = None               # crewbench.config.CrewSpec
+    seed: int = 0
+    run_key: str = "run"
+    error: bool = False            # is the working answer wrong right now
+    garbage: bool = False          # is the last handed-off output malformed
+    decided: dict[str, str] = field(default_factory=dict)       # task -> final answer text
+    attempts: dict[str, int] = field(default_factory=dict)
+    delegated: dict[str, str] = field(default_factory=dict)     # coworker role -> crew task name
+    events: list[str] = field(default_factory=list)             # why the answer is (in)correct
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def role_spec(self, agent_role: str | None):
+        if self.crew is None or agent_role is None:
+            return None, None
+        wanted = _norm(agent_role)
+        for name, spec in self.crew.agents.items():
+            if _norm(spec.role) == wanted:
+                return name, spec
+        return None, None
+
+    def task_spec(self, task_name: str | None):
+        if self.crew is None or not task_name:
+            return None
+        return next((task for task in self.crew.tasks if task.name == task_name), None)
+
+
+_session: contextvars.ContextVar[SimSession | None] = contextvars.ContextVar("crewbench_sim_session", default=None)
+
+
+def current_session() -> SimSession | None:
+    return _session.get()
+
+
+@contextmanager
+def sim_session(**kwargs: Any):
+    """Hand the simulator its run: ``with sim_session(scenario=..., case=..., crew=..., seed=...)``."""
+    session = SimSession(**kwargs)
+    token = _session.set(session)
+    try:
+        yield session
+    finally:
+        _session.reset(token)
+
+
+def _norm(text: str) -> str:
+    return " ".join(str(text).lower().split())
+
+
+class SimLLM(BaseLLM):
+    """Simulated model. One instance per agent per run (CrewAI's usage counters are per instance)."""
+
+    llm_type: str = "sim"
+    provider: str = "sim"
+    profile: SimProfile
+    latency_scale: float = 1.0
+    fixed_latency_s: float | None = None
+
+    def supports_function_calling(self) -> bool:
+        return self.profile.native_tools
+
+    def supports_stop_words(self) -> bool:
+        return True
+
+    def get_context_window_size(self) -> int:
+        return int(self.profile.context_window * 0.85)
+
+    def get_input_tokens_count(self, messages, tools=None, response_model=None) -> int:
+        return count_message_tokens(messages)
+
+    # ------------------------------------------------------------------ the call
+    def call(self, messages, tools=None, callbacks=None, available_functions=None,
+             from_task=None, from_agent=None, response_model=None):
+        with llm_call_context():
+            self._emit_call_started_event(messages=messages, tools=tools, callbacks=callbacks,
+                                          available_functions=available_functions,
+                                          from_task=from_task, from_agent=from_agent)
+            try:
+                formatted = self._format_messages(messages)
+                self._invoke_before_llm_call_hooks(formatted, from_agent)
+                reply, call_type = self._respond(formatted, tools, from_task, from_agent, response_model)
+            except Exception as exc:
+                self._emit_call_failed_event(error=str(exc), from_task=from_task, from_agent=from_agent)
+                raise
+            usage = {"prompt_tokens": self._prompt_tokens(formatted, tools),
+                     "completion_tokens": count_tokens(reply if isinstance(reply, str) else json.dumps(reply))}
+            usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+            self._sleep(usage["completion_tokens"])
+            self._track_token_usage_internal(usage)
+            self._emit_call_completed_event(response=reply, call_type=call_type, from_task=from_task,
+                                            from_agent=from_agent, messages=formatted, usage=usage)
+            if isinstance(reply, str):
+                reply = self._invoke_after_llm_call_hooks(formatted, reply, from_agent)
+                if response_model is not None:
+                    return self._validate_structured_output(reply, response_model)
+            return reply
+
+    async def acall(self, messages, tools=None, callbacks=None, available_functions=None,
+                    from_task=None, from_agent=None, response_model=None):
+        import asyncio
+
+        return await asyncio.to_thread(self.call, messages, tools, callbacks, available_functions,
+                                       from_task, from_agent, response_model)
+
+    # ------------------------------------------------------------------ internals
+    def _prompt_tokens(self, formatted, tools) -> int:
+        total = count_message_tokens(formatted)
+        if tools:
+            total += count_tokens(json.dumps(tools, default=str))
+        return total
+
+    def _sleep(self, completion_tokens: int) -> None:
+        if self.fixed_latency_s is not None:
+            delay = self.fixed_latency_s
+        else:
+            delay = (self.profile.ttft_s + completion_tokens / self.profile.tokens_per_s) * self.latency_scale
+        if delay > 0:
+            time.sleep(delay)
+
+    def _rng(self, session: SimSession, *parts: Any) -> random.Random:
+        return random.Random(":".join(str(p) for p in (session.seed, session.run_key, *parts)))
+
+    def _respond(self, messages, tools, from_task, from_agent, response_model):
+        session = current_session() or SimSession(seed=0, run_key=uuid.uuid4().hex)
+        agent_role = getattr(from_agent, "role", None)
+        task_key = self._task_key(session, from_task, agent_role)
+        turn = sum(1 for m in messages if m.get("role") == "assistant")
+        with session.lock:
+            attempt_key = f"{agent_role}|{task_key}|{turn}"
+            attempt = session.attempts.get(attempt_key, 0)
+            session.attempts[attempt_key] = attempt + 1
+        rng = self._rng(session, agent_role, task_key, turn, attempt)
+        self._maybe_fail(rng)
+
+        if response_model is not None or from_agent is None or self._is_converter(messages):
+            answer = self._final_text(session, task_key, agent_role, rng)
+            return _json_part(answer), LLMCallType.LLM_CALL
+
+        manager = self._is_manager(session, from_agent)
+        tool_names = self._tool_names(from_agent, tools, messages)
+        called = _called_tools(messages)
+        next_call = None
+        if manager:
+            delegate = next((t for t in tool_names if "delegate" in t.lower()), None)
+            if delegate and not any("delegate" in c.lower() for c in called):
+                next_call = (delegate, self._delegation_args(session, task_key, from_task))
+        else:
+            for name in tool_names:
+                if name not in called and "coworker" not in name.lower():
+                    next_call = (name, self._tool_args(session, from_agent, name))
+                    break
+        if next_call is not None:
+            if rng.random() < self.profile.malformed_rate:
+                # Reasoning-action mismatch: CrewAI takes unparseable text as a final answer.
+                with session.lock:
+                    session.decided.setdefault(task_key, "")
+                    session.garbage = True
+                    session.events.append(f"{task_key}: malformed reply ended the task early")
+                return f"Thought: I should check with {next_call[0]} before answering.", LLMCallType.LLM_CALL
+            return self._tool_call(next_call, native=bool(tools) and self.supports_function_calling())
+        answer = self._final_text(session, task_key, agent_role, rng)
+        if self.supports_function_calling() and tools:
+            return answer, LLMCallType.LLM_CALL
+        return f"Thought: I now know the final answer\nFinal Answer: {answer}", LLMCallType.LLM_CALL
+
+    def _maybe_fail(self, rng: random.Random) -> None:
+        if rng.random() >= self.profile.transient_rate:
+            return
+        kind = rng.choice([429, 500, 503, 504])
+        if kind == 504:
+            self._sleep(0)
+            raise SimProviderError(504, "request timed out")
+        raise SimProviderError(kind, "rate limit exceeded, too many requests" if kind == 429 else "server error")
+
+    @staticmethod
+    def _is_converter(messages) -> bool:
+        system = " ".join(str(m.get("content", "")) for m in messages if m.get("role") == "system")
+        return "convert" in system.lower() and "json" in system.lower() and "Final Answer" not in system
+
+    def _is_manager(self, session: SimSession, agent) -> bool:
+        if session.crew is None or not session.crew.manager_agent:
+            return any("delegate" in getattr(t, "name", "").lower() for t in getattr(agent, "tools", []) or []) \
+                and getattr(agent, "allow_delegation", False)
+        manager = session.crew.agents[session.crew.manager_agent]
+        return _norm(manager.role) == _norm(getattr(agent, "role", ""))
+
+    def _task_key(self, session: SimSession, from_task, agent_role) -> str:
+        name = getattr(from_task, "name", None)
+        if name:
+            return name
+        with session.lock:
+            if agent_role and _norm(agent_role) in session.delegated:
+                return session.delegated[_norm(agent_role)]
+        return getattr(from_task, "description", "task")[:40] if from_task is not None else "task"
+
+    @staticmethod
+    def _tool_names(agent, tools, messages) -> list[str]:
+        # What the model is told it can call: native schemas, else the ReAct prompt's list.
+        if tools:
+            names = []
+            for tool in tools:
+                function = tool.get("function", tool) if isinstance(tool, dict) else {}
+                if function.get("name"):
+                    names.append(function["name"])
+            if names:
+                return names
+        prompt = "\n".join(str(m.get("content", "")) for m in messages if m.get("role") == "system")
+        listed = [name.strip() for name in _TOOL_NAME_LINE.findall(prompt)]
+        return listed or [getattr(t, "name", "") for t in getattr(agent, "tools", None) or []]
+
+    def _tool_args(self, session: SimSession, agent, tool_name: str) -> dict:
+        tool = next((t for t in getattr(agent, "tools", None) or [] if getattr(t, "name", None) == tool_name), None)
+        schema = getattr(tool, "args_schema", None)
+        arg_names = list(getattr(schema, "model_fields", {}) or {})
+        if session.scenario is not None and session.case is not None:
+            return session.scenario.tool_input(tool_name, session.case, arg_names)
+        return {arg_names[0]: "status"} if arg_names else {}
+
+    def _delegation_args(self, session: SimSession, task_key: str, from_task) -> dict:
+        task = session.task_spec(task_key)
+        coworker = None
+        if task is not None and task.agent and session.crew is not None:
+            coworker = session.crew.agents[task.agent].role
+        elif session.crew is not None:
+            coworker = session.crew.agents[session.crew.worker_names[0]].role
+        coworker = coworker or "worker"
+        with session.lock:
+            session.delegated[_norm(coworker)] = task_key
+        description = getattr(from_task, "description", "") or task_key
+        return {"task": description, "context": "Work on this as the specialist for it.", "coworker": coworker}
+
+    @staticmethod
+    def _tool_call(call: tuple[str, dict], *, native: bool):
+        name, args = call
+        if native:
+            return [{"id": f"call_{uuid.uuid4().hex[:10]}", "type": "function",
+                     "function": {"name": name, "arguments": json.dumps(args)}}], LLMCallType.TOOL_CALL
+        return (f"Thought: I should use {name} to get what I need.\nAction: {name}\n"
+                f"Action Input: {json.dumps(args)}"), LLMCallType.LLM_CALL
+
+    # ------------------------------------------------------------------ correctness model
+    def _final_text(self, session: SimSession, task_key: str, agent_role, rng: random.Random) -> str:
+        with session.lock:
+            if task_key in session.decided and session.decided[task_key]:
+                return session.decided[task_key]
+            self._update_correctness(session, task_key, agent_role, rng)
+            if session.scenario is not None and session.case is not None:
+                answer = session.scenario.render_answer(session.case, not session.error, rng)
+            else:
+                answer = "Simulated answer."
+            if rng.random() < self.profile.malformed_rate / 2:
+                answer = answer[: max(1, len(answer) // 2)]  # truncated output
+                session.garbage = True
+                session.events.append(f"{task_key}: truncated output")
+            session.decided[task_key] = answer
+            return answer
+
+    def _update_correctness(self, session: SimSession, task_key: str, agent_role, rng: random.Random) -> None:
+        profile = self.profile
+        difficulty = getattr(session.case, "difficulty", "medium")
+        factor = DIFFICULTY_FACTOR.get(difficulty, 1.0)
+        crew = session.crew
+        _, role = session.role_spec(agent_role)
+        process = crew.process if crew is not None else "sequential"
+        task = session.task_spec(task_key)
+        if session.garbage:
+            session.garbage = False
+            if rng.random() < 0.5:
+                session.error = True
+                session.events.append(f"{task_key}: garbled input from upstream")
+        if crew is not None and crew.manager_agent and role is crew.agents.get(crew.manager_agent):
+            if session.error and rng.random() < profile.catch_rate * MANAGER_CATCH_FACTOR * factor:
+                session.error = False
+                session.events.append(f"{task_key}: manager caught an error")
+            return
+        upstream = self._upstream_agents(crew, task)
+        if upstream:
+            loss = profile.handoff_loss * HANDOFF_FACTOR.get(process, 1.0)
+            if rng.random() < 1 - (1 - loss) ** len(upstream):
+                session.error = True
+                session.events.append(f"{task_key}: handoff lost information")
+        if role is not None and role.verifies:
+            if session.error and rng.random() < min(0.98, profile.catch_rate * factor):
+                session.error = False
+                session.events.append(f"{task_key}: reviewer caught an error")
+            elif not session.error and rng.random() < OVERCORRECTION_RATE:
+                session.error = True
+                session.events.append(f"{task_key}: reviewer over-corrected")
+            return
+        accuracy = self._effective_accuracy(role, factor)
+        work_tasks = self._work_task_count(crew)
+        if rng.random() < (1 - accuracy) / work_tasks:
+            session.error = True
+            session.events.append(f"{task_key}: wrong step")
+
+    def _effective_accuracy(self, role, factor: float) -> float:
+        extra_tools = max(0, len(role.tools) - 2) if role is not None else 0
+        context_k = max(0, len(getattr(role, "agent", {}).get("backstory", "")) // 1000) if role else 0
+        accuracy = self.profile.accuracy * factor - self.profile.load_penalty * (extra_tools + context_k)
+        return min(0.995, max(0.02, accuracy))
+
+    @staticmethod
+    def _work_task_count(crew) -> int:
+        if crew is None:
+            return 1
+        count = sum(1 for task in crew.tasks
+                    if task.agent is None or not crew.agents[task.agent].verifies)
+        return max(1, count)
+
+    @staticmethod
+    def _upstream_agents(crew, task) -> set[str]:
+        if crew is None or task is None:
+            return set()
+        index = crew.tasks.index(task)
+        sources = task.context if task.context is not None else [t.name for t in crew.tasks[:index]]
+        owners = {t.agent for t in crew.tasks if t.name in sources}
+        return {owner for owner in owners if owner and owner != task.agent}
+
+
+def _called_tools(messages) -> list[str]:
+    """Tools already called in this conversation (ReAct 'Action:' lines or native tool calls)."""
+    called: list[str] = []
+    for message in messages:
+        if message.get("role") != "assistant":
+            continue
+        for call in message.get("tool_calls") or []:
+            function = call.get("function", {}) if isinstance(call, dict) else {}
+            if function.get("name"):
+                called.append(function["name"])
+        content = message.get("content") or ""
+        if isinstance(content, str):
+            for line in content.splitlines():
+                if line.startswith("Action:"):
+                    called.append(line[len("Action:"):].strip())
+    return called
+
+
+def _json_part(answer: str) -> str:
+    start, end = answer.find("{"), answer.rfind("}")
+    return answer[start:end + 1] if 0 <= start < end else json.dumps({"answer": answer})

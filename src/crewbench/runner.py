@@ -1,0 +1,468 @@
+"""Experiments: crews × scenario cases × variants × repetitions × one model.
+
+Runs execute concurrently up to ``concurrency`` worker threads, optionally under a shared
+LLM requests-per-second limit, each with a timeout and run-level retry with backoff when a
+transient provider error escapes CrewAI's own retries. Each run is graded and written to
+runs.db (one transaction) the moment it ends; a resumed experiment skips every slot already
+written, so nothing is lost or duplicated.
+
+Phase rule (documented in docs/runs-db.md): an LLM call by the manager is *planning* when it
+is the manager's first call in a task and *reflection* (handoff) afterwards; a call by a role
+whose declared phase is planning or reflection has that phase; calls with no agent (converters,
+guardrails) are reflection; everything else is execution. Delegation tool calls are
+reflection (a handoff); other tool calls take their agent's phase. A run's phase seconds are
+the summed durations of its calls in that phase.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as futures
+import contextlib
+import hashlib
+import json
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+from . import __version__
+from .baseline import derive_baseline
+from .build import BuildOptions, build_crew, tool_failure
+from .config import CrewSpec, parse_crew
+from .errors import CrewbenchError, RunnerError
+from .llm.prices import cost_usd
+from .llm.profiles import parse_model
+from .llm.providers import billed_model, make_llm
+from .scenario import Case, Grade, Scenario
+from .store import Store
+from .workspace import Workspace
+
+__all__ = ["ExperimentConfig", "Progress", "RateLimiter", "run_experiment", "phase_of"]
+
+MAX_REPS = 1000
+MAX_CONCURRENCY = 64
+TRANSIENT_MARKERS = ("429", "rate limit", "too many requests", "500", "502", "503", "504",
+                     "timed out", "timeout", "server error", "connection", "overloaded")
+
+
+@dataclass
+class ExperimentConfig:
+    crews: list[CrewSpec]
+    scenario: str | None = None
+    reps: int = 8
+    model: str = "sim:small"
+    seed: int = 0
+    concurrency: int = 4
+    rps: float | None = None
+    timeout_s: float = 300.0
+    variants: list[str] = field(default_factory=lambda: ["clean"])
+    case_ids: list[str] | None = None
+    latency_scale: float = 1.0
+    fixed_latency_s: float | None = None
+    sim_overrides: dict[str, Any] | None = None
+    base_url: str | None = None
+    max_attempts: int = 3
+    backoff_s: float = 1.0
+    name: str | None = None
+    with_baselines: bool = False
+    policy: str | None = None
+
+    def validate(self) -> None:
+        parse_model(self.model)
+        if not self.crews:
+            raise RunnerError("no crew given; pass --crew FILE (one or more)")
+        if not 1 <= self.reps <= MAX_REPS:
+            raise RunnerError(f"reps {self.reps} is out of range; use 1 to {MAX_REPS}")
+        if not 1 <= self.concurrency <= MAX_CONCURRENCY:
+            raise RunnerError(f"concurrency {self.concurrency} is out of range; use 1 to {MAX_CONCURRENCY}")
+        if self.rps is not None and not 0 < self.rps <= 10_000:
+            raise RunnerError(f"rps {self.rps} is out of range; use a number above 0 and at most 10000")
+        if not 0 < self.timeout_s <= 86_400:
+            raise RunnerError(f"timeout {self.timeout_s}s is out of range; use 1 to 86400 seconds")
+        if not 1 <= self.max_attempts <= 10:
+            raise RunnerError("max_attempts must be 1 to 10")
+        if self.latency_scale < 0 or (self.fixed_latency_s is not None and self.fixed_latency_s < 0):
+            raise RunnerError("latency settings must not be negative")
+
+    def public(self) -> dict:
+        data = asdict(self)
+        data["crews"] = [crew.content_hash() for crew in self.crews]
+        data["crew_names"] = [crew.name for crew in self.crews]
+        return data
+
+
+@dataclass
+class Progress:
+    total: int
+    done: int = 0
+    success: int = 0
+    failed: int = 0
+    error: int = 0
+    escalated: int = 0
+    other: int = 0
+    cost_usd: float = 0.0
+    skipped: int = 0
+    last: dict | None = None
+
+
+class RateLimiter:
+    """Token bucket shared by every worker: at most ``rps`` LLM requests per second."""
+
+    def __init__(self, rps: float):
+        self.interval = 1.0 / rps
+        self._next = time.monotonic()
+        self._lock = threading.Lock()
+        self.waited_s = 0.0
+
+    def acquire(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            wait = max(0.0, self._next - now)
+            self._next = max(now, self._next) + self.interval
+            self.waited_s += wait
+        if wait:
+            time.sleep(wait)
+
+
+_limiter_var = None
+_limiter_hook_lock = threading.Lock()
+
+
+def _install_rate_limit_hook():
+    """One process-wide before-LLM-call hook; the limiter itself comes from a ContextVar."""
+    global _limiter_var
+    with _limiter_hook_lock:
+        if _limiter_var is not None:
+            return _limiter_var
+        import contextvars
+
+        from crewai.hooks import register_before_llm_call_hook
+
+        _limiter_var = contextvars.ContextVar("crewbench_rate_limiter", default=None)
+
+        def wait_for_rate_limit(context):
+            limiter = _limiter_var.get()
+            if limiter is not None:
+                limiter.acquire()
+            return None
+
+        register_before_llm_call_hook(wait_for_rate_limit)
+        return _limiter_var
+
+
+def phase_of(record: dict, roles_by_role: dict[str, Any], manager_role: str | None,
+             manager_tasks_seen: set) -> str:
+    agent = record.get("agent")
+    if "tool" in record:
+        if "coworker" in (record.get("tool") or "").lower():
+            return "reflection"
+    if not agent:
+        return "reflection"
+    key = " ".join(agent.lower().split())
+    if manager_role and key == manager_role:
+        if "tool" in record:
+            return "reflection"
+        task = record.get("task")
+        if task not in manager_tasks_seen:
+            manager_tasks_seen.add(task)
+            return "planning"
+        return "reflection"
+    role = roles_by_role.get(key)
+    if role is not None and role.phase in ("planning", "reflection"):
+        return role.phase
+    return "execution"
+
+
+def _is_transient(exc: BaseException) -> bool:
+    text = f"{type(exc).__name__} {exc}".lower()
+    return getattr(exc, "status_code", None) in (429, 500, 502, 503, 504) or any(m in text for m in TRANSIENT_MARKERS)
+
+
+def _slot_seed(seed: int, crew_id: str, case_id: str, variant: str, rep: int) -> int:
+    digest = hashlib.sha256(f"{seed}|{crew_id}|{case_id}|{variant}|{rep}".encode()).hexdigest()
+    return int(digest[:12], 16)
+
+
+def _cases(scenario: Scenario, config: ExperimentConfig) -> list[Case]:
+    cases = scenario.cases()
+    if config.case_ids:
+        known = {case.id for case in cases}
+        missing = [case_id for case_id in config.case_ids if case_id not in known]
+        if missing:
+            raise RunnerError(f"scenario {scenario.name} has no case {missing[0]!r}; "
+                              f"'crewbench validate' lists the scenario's cases")
+        cases = [case for case in cases if case.id in config.case_ids]
+    kinds = [v for v in config.variants if v != "clean"]
+    result = list(cases) if "clean" in config.variants else []
+    if kinds:
+        from .perturb import variants as make_variants
+
+        for case in cases:
+            result.extend(make_variants(case, kinds, config.seed))
+    return result
+
+
+class _Experiment:
+    def __init__(self, config, store, workspace, progress_cb, cancel):
+        self.config = config
+        self.store = store
+        self.workspace = workspace
+        self.progress_cb = progress_cb
+        self.cancel = cancel or threading.Event()
+        self.simulated = parse_model(config.model)[1] is not None
+        self.billed = billed_model(config.model)
+        self.lock = threading.Lock()
+        self.limiter = RateLimiter(config.rps) if config.rps else None
+        self.governor = None
+        if config.policy:
+            from .governance import make_governor
+
+            self.governor = make_governor(config.policy, workspace=workspace, store=store)
+
+    def run_slot(self, experiment_id, crew, crew_id, scenario, case, rep) -> dict:
+        config = self.config
+        seed = _slot_seed(config.seed, crew_id, case.id, case.variant, rep)
+        run_id = f"run_{uuid.uuid4().hex[:12]}"
+        started = time.time()
+        attempts = 0
+        outcome: dict[str, Any] = {}
+        llm_rows: list[dict] = []
+        tool_rows: list[dict] = []
+        if self.governor is not None:
+            # Input filtering happens before the crew starts: a refused input never reaches an LLM.
+            refusal = self.governor.admit(run_id=run_id, crew=crew, scenario=scenario, case=case)
+            if refusal is not None:
+                status, reason = refusal
+                outcome = {"status": status, "error": reason, "output": None, "passed": 0,
+                           "score": 0.0, "grade_reason": reason}
+                return self._record(run_id, experiment_id, crew, crew_id, scenario, case, rep, seed,
+                                    started, time.time(), 0, outcome, [], [])
+        while True:
+            attempts += 1
+            result = self._attempt(run_id, crew, scenario, case, seed,
+                                   f"{crew_id}:{case.id}:{case.variant}:{rep}:{attempts}")
+            llm_rows.extend(result["llm"])
+            tool_rows.extend(result["tools"])
+            exc = result.get("exception")
+            if exc is None or attempts >= config.max_attempts or not _is_transient(exc) or self.cancel.is_set():
+                break
+            time.sleep(config.backoff_s * (2 ** (attempts - 1)))
+        finished = time.time()
+        exc = result.get("exception")
+        if exc is not None:
+            outcome = {"status": "error", "error": f"{type(exc).__name__}: {exc}"[:2000], "output": None,
+                       "passed": 0, "score": 0.0, "grade_reason": None}
+        else:
+            grade: Grade = result["grade"]
+            output = result["output"]
+            if self.governor is not None:
+                # Output validation: PII scrubbing and the human checkpoint for high-risk outputs.
+                grade, output = self.governor.review_output(run_id=run_id, crew=crew, scenario=scenario,
+                                                            case=case, output=output, grade=grade)
+                result["output"] = output
+            status = "escalated" if grade.escalated else ("success" if grade.passed else "failed")
+            outcome = {"status": status, "error": None, "output": result["output"][:20000],
+                       "passed": int(grade.passed), "score": float(grade.score), "grade_reason": grade.reason}
+        return self._record(run_id, experiment_id, crew, crew_id, scenario, case, rep, seed, started,
+                            finished, attempts, outcome, llm_rows, tool_rows)
+
+    def _attempt(self, run_id, crew_spec, scenario, case, seed, run_key) -> dict:
+        from .llm.sim import sim_session
+        from .telemetry import flush_events, recording, release
+
+        config = self.config
+        options = BuildOptions(
+            llm_factory=lambda: make_llm(config.model, base_url=config.base_url,
+                                         latency_scale=config.latency_scale,
+                                         fixed_latency_s=config.fixed_latency_s,
+                                         sim_overrides=config.sim_overrides, timeout_s=config.timeout_s),
+            tools=self.workspace.tools(),
+        )
+        governor = self.governor
+        if governor is not None:
+            options.guardrail = governor.output_guardrail(run_id=run_id, crew=crew_spec, scenario=scenario, case=case)
+        holder: dict[str, Any] = {"llm": [], "tools": []}
+        run_key_id = f"{run_key}:{time.monotonic_ns()}"
+
+        def work():
+            limiter_var = _install_rate_limit_hook() if self.limiter else None
+            if limiter_var is not None:
+                limiter_var.set(self.limiter)
+            failure_plan = case.meta.get("inject_tool_failure")
+            tool_failure.set({"tool": failure_plan} if failure_plan else None)
+            scope = (governor.run_scope(run_id=run_id, crew=crew_spec, scenario=scenario, case=case)
+                     if governor is not None else contextlib.nullcontext())
+            with recording(run_key_id) as recorder, scope:
+                holder["recorder"] = recorder
+                try:
+                    crew = build_crew(crew_spec, options)
+                    if self.simulated:
+                        with sim_session(scenario=scenario, case=case, crew=crew_spec, seed=seed, run_key=run_key):
+                            output = crew.kickoff(inputs=dict(case.input))
+                    else:
+                        output = crew.kickoff(inputs=dict(case.input))
+                    holder["output"] = output.raw if hasattr(output, "raw") else str(output)
+                except Exception as exc:  # recorded on the run, never raised past it
+                    holder["exception"] = exc
+
+        import contextvars
+
+        thread = threading.Thread(target=contextvars.copy_context().run, args=(work,), daemon=True)
+        thread.start()
+        thread.join(config.timeout_s)
+        if thread.is_alive():
+            holder["exception"] = TimeoutError(f"run exceeded its {config.timeout_s:g}s timeout")
+        flush_events()
+        recorder = holder.get("recorder")
+        if recorder is not None:
+            holder["llm"] = recorder.llm_records()
+            holder["tools"] = recorder.tool_records()
+            release(run_key_id)
+        if "exception" not in holder:
+            try:
+                holder["grade"] = scenario.grade(case, holder["output"])
+            except CrewbenchError as exc:
+                holder["exception"] = exc
+            except Exception as exc:  # a grader bug is this run's error, not the experiment's
+                holder["exception"] = RuntimeError(f"grader raised {type(exc).__name__}: {exc}")
+        return holder
+
+    def _record(self, run_id, experiment_id, crew, crew_id, scenario, case, rep, seed, started, finished,
+                attempts, outcome, llm_rows, tool_rows) -> dict:
+        roles_by_role = {" ".join(r.role.lower().split()): r for r in crew.agents.values()}
+        manager_role = (" ".join(crew.agents[crew.manager_agent].role.lower().split())
+                        if crew.manager_agent else None)
+        seen: set = set()
+        phases = {"planning": 0.0, "execution": 0.0, "reflection": 0.0}
+        llm_out, tool_out = [], []
+        prompt = completion = 0
+        cost = 0.0
+        llm_errors = 0
+        for row in llm_rows:
+            phase = phase_of(row, roles_by_role, manager_role, seen)
+            latency = (row["finished_at"] - row["started_at"]) if row.get("finished_at") and row.get("started_at") else None
+            call_cost = cost_usd(self.billed, row.get("prompt_tokens") or 0, row.get("completion_tokens") or 0)
+            if row.get("status") == "ok":
+                prompt += row.get("prompt_tokens") or 0
+                completion += row.get("completion_tokens") or 0
+                cost += call_cost
+            else:
+                llm_errors += 1
+            if latency is not None:
+                phases[phase] += latency
+            llm_out.append({**row, "seq": len(llm_out) + 1, "phase": phase, "latency_s": latency,
+                            "cost_usd": call_cost if row.get("status") == "ok" else 0.0,
+                            "status": row.get("status") or "pending"})
+        for row in tool_rows:
+            phase = phase_of(row, roles_by_role, manager_role, set(seen))
+            latency = (row["finished_at"] - row["started_at"]) if row.get("finished_at") and row.get("started_at") else None
+            if latency is not None:
+                phases[phase] += latency
+            tool_out.append({**row, "seq": len(tool_out) + 1, "phase": phase, "latency_s": latency})
+        tool_errors = sum(1 for row in tool_out if row["status"] == "error")
+        run = {
+            "id": run_id, "experiment_id": experiment_id, "crew_id": crew_id, "crew_name": crew.name,
+            "scenario": scenario.name, "case_id": case.id, "variant": case.variant, "rep": rep,
+            "task_type": case.task_type, "difficulty": case.difficulty, **outcome,
+            "model": self.config.model, "simulated": int(self.simulated), "seed": seed,
+            "started_at": started, "finished_at": finished, "latency_s": finished - started,
+            "planning_s": phases["planning"], "execution_s": phases["execution"],
+            "reflection_s": phases["reflection"], "prompt_tokens": prompt,
+            "completion_tokens": completion, "total_tokens": prompt + completion, "cost_usd": cost,
+            "llm_calls": len(llm_out), "tool_calls": len(tool_out),
+            "retries": llm_errors + (attempts - 1), "llm_errors": llm_errors, "tool_errors": tool_errors,
+            "delegations": sum(1 for row in tool_out if "delegate" in (row["tool"] or "").lower()),
+            "attempts": attempts,
+        }
+        self.store.record_run(run, llm_out, tool_out)
+        return run
+
+
+def run_experiment(config: ExperimentConfig, *, store: Store, workspace: Workspace,
+                   progress: Callable[[Progress], None] | None = None,
+                   cancel: threading.Event | None = None, resume: str | None = None) -> str:
+    """Run (or resume) an experiment; returns its id. Bad input raises before anything runs."""
+    if resume:
+        config = config_from_experiment(store, workspace, resume)
+    config.validate()
+    crews = list(config.crews)
+    if config.with_baselines:
+        for crew in list(crews):
+            if not crew.is_single_agent:
+                crews.append(derive_baseline(crew))
+        config.crews = crews
+        config.with_baselines = False
+    scenario_names = {config.scenario or crew.scenario for crew in crews}
+    if None in scenario_names:
+        raise RunnerError(f"crew {crews[0].name} names no scenario; pass --scenario NAME")
+    if len(scenario_names) > 1:
+        raise RunnerError(f"the crews are meant for different scenarios ({', '.join(sorted(scenario_names))}); "
+                          "pass --scenario NAME to run them on one")
+    scenario = workspace.scenario(scenario_names.pop())
+    for crew in crews:
+        for tool in crew.tool_names():
+            if ":" not in tool and tool not in workspace.tools():
+                raise RunnerError(f"crew {crew.name} uses tool {tool!r}, which no scenario declares")
+    cases = _cases(scenario, config)
+    crew_ids = [store.save_crew(crew, baseline_of=crew.extra.get("baseline_of")) for crew in crews]
+    experiment = _Experiment(config, store, workspace, progress, cancel)
+    if resume:
+        experiment_id = store.experiment(resume)["id"]
+    else:
+        model, profile = parse_model(config.model)
+        experiment_id = store.create_experiment(
+            name=config.name or f"{'+'.join(c.name for c in crews)} on {scenario.name}",
+            scenario=scenario.name, model=model, simulated=int(profile is not None),
+            sim_profile=json.dumps(profile.describe()) if profile else None, seed=config.seed,
+            reps=config.reps, concurrency=config.concurrency, variants=config.variants,
+            config=config.public(), crewbench_version=__version__,
+        )
+    done = store.finished_keys(experiment_id)
+    slots = [(crew, crew_id, case, rep) for crew, crew_id in zip(crews, crew_ids)
+             for case in cases for rep in range(config.reps)]
+    todo = [slot for slot in slots if (slot[1], slot[2].id, slot[2].variant, slot[3]) not in done]
+    state = Progress(total=len(slots), done=len(slots) - len(todo), skipped=len(slots) - len(todo))
+    if progress:
+        progress(state)
+    cancel_event = experiment.cancel
+    with futures.ThreadPoolExecutor(max_workers=config.concurrency, thread_name_prefix="crewbench-run") as pool:
+        pending = set()
+        queue = iter(todo)
+        while True:
+            while len(pending) < config.concurrency and not cancel_event.is_set():
+                slot = next(queue, None)
+                if slot is None:
+                    break
+                crew, crew_id, case, rep = slot
+                pending.add(pool.submit(experiment.run_slot, experiment_id, crew, crew_id, scenario, case, rep))
+            if not pending:
+                break
+            finished, pending = futures.wait(pending, return_when=futures.FIRST_COMPLETED)
+            for future in finished:
+                run = future.result()
+                state.done += 1
+                state.cost_usd += run["cost_usd"]
+                status = run["status"]
+                if hasattr(state, status) and status != "other":
+                    setattr(state, status, getattr(state, status) + 1)
+                else:
+                    state.other += 1
+                state.last = run
+                if progress:
+                    progress(state)
+    store.finish_experiment(experiment_id, "cancelled" if cancel_event.is_set() else "finished")
+    return experiment_id
+
+
+def config_from_experiment(store: Store, workspace: Workspace, experiment_key: str) -> ExperimentConfig:
+    """Rebuild an experiment's configuration from runs.db, crews included, to resume it."""
+    row = store.experiment(experiment_key)
+    data = dict(row["config"])
+    crews = []
+    for crew_id in data.pop("crews"):
+        definition = json.loads(store.crew_row(crew_id)["definition"])
+        crews.append(parse_crew(definition, source=f"runs.db crew {crew_id}",
+                                known_tools=set(workspace.tools())))
+    data.pop("crew_names", None)
+    return ExperimentConfig(crews=crews, **data)
