@@ -1,0 +1,469 @@
+"""Measurement: pure functions over ``runs`` rows (dicts), formulas as in docs/metrics.md.
+
+Two layers, so the SQL path in ``compare.py`` and the list path here cannot drift apart:
+
+* formulas on counts (``wilson_interval``, ``ratio_per_success``, ``pass_hat_k_estimate`` …);
+* run-list functions (``success_rate(runs)`` …) and ``summarize(runs)``, which reduce the runs
+  to per-(crew, case, variant) ``Group`` rows — the same rows ``compare.py`` gets from one SQL
+  ``GROUP BY`` — and hand them to ``summarize_groups``.
+
+Every function states what it returns on empty input; ``None`` means "undefined, do not plot
+or compare", never zero. No Streamlit, no CrewAI, no SQL here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = [
+    "BUDGETS",
+    "CPS_TARGET",
+    "FAILURE_TARGET",
+    "PHASES",
+    "SUCCESS",
+    "Group",
+    "PhaseLatency",
+    "Proportion",
+    "Recovery",
+    "Summary",
+    "cost_per_success",
+    "error_recovery",
+    "group_runs",
+    "hit_error",
+    "is_success",
+    "lab_production_gap",
+    "latency_by_phase",
+    "outcome_spread",
+    "pass_at_1",
+    "pass_hat_k",
+    "pass_hat_k_estimate",
+    "percentile",
+    "ratio_per_success",
+    "success_by",
+    "success_rate",
+    "summarize",
+    "summarize_groups",
+    "task_failure_rate",
+    "tokens_per_success",
+    "wilson_interval",
+]
+
+SUCCESS = "success"
+CPS_TARGET = 0.28          # guide: CPS < $0.28 per successful task
+FAILURE_TARGET = 0.08      # guide: < 8% total task failure rate
+# Guide latency budgets in seconds, keyed by runs column.
+BUDGETS = {"planning_s": 1.2, "execution_s": 0.8, "reflection_s": 0.4, "latency_s": 2.5}
+PHASES = ("planning_s", "execution_s", "reflection_s", "latency_s")
+_Z95 = 1.959963984540054
+# Statuses that end without a graded answer and without a human taking over.
+_UNFINISHED = frozenset({"error", "rejected", "rate_limited"})
+
+
+def is_success(run: Mapping[str, Any]) -> bool:
+    """Only ``success`` counts; escalated/failed/error/rejected/rate_limited do not."""
+    return run.get("status") == SUCCESS
+
+
+def hit_error(run: Mapping[str, Any]) -> bool:
+    """A run "hit an error" if anything went wrong on the way, even if it recovered."""
+    return bool(
+        (run.get("retries") or 0) > 0 or (run.get("llm_errors") or 0) > 0
+        or (run.get("tool_errors") or 0) > 0 or run.get("status") in ("error", "escalated")
+    )
+
+
+# ---------------------------------------------------------------- formulas on counts
+@dataclass(frozen=True)
+class Proportion:
+    """k of n with a 95% Wilson interval; rate/low/high are None when n == 0."""
+
+    k: int
+    n: int
+    rate: float | None
+    low: float | None
+    high: float | None
+
+
+def wilson_interval(k: int, n: int, z: float = _Z95) -> Proportion:
+    """Wilson score interval: stays inside [0, 1] and is sane at k = 0, k = n and small n,
+    where the normal approximation collapses to a zero-width interval.
+
+    p = k/n; centre = (p + z²/2n) / (1 + z²/n); half = z·√(p(1-p)/n + z²/4n²) / (1 + z²/n).
+    Empty (n = 0): rate, low and high are None.
+    """
+    if n <= 0:
+        return Proportion(0, 0, None, None, None)
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return Proportion(k, n, p, max(0.0, centre - half), min(1.0, centre + half))
+
+
+def ratio_per_success(total: float, successes: int, runs: int) -> float | None:
+    """total / successes — the shape of CPS and tokens per success.
+
+    No runs → None. Zero successes with a positive total → ``math.inf`` (resources were spent
+    and nothing was delivered, which must rank worst, not vanish). Zero successes and a zero
+    total → None (0/0: nothing was spent and nothing delivered).
+    """
+    if runs <= 0:
+        return None
+    if successes <= 0:
+        return math.inf if total > 0 else None
+    return total / successes
+
+
+def pass_hat_k_estimate(successes: int, n: int, k: int) -> float | None:
+    """Probability that k reps drawn from this group all succeed: C(c, k) / C(n, k).
+
+    With n == k (the normal case) this is 1 when every rep succeeded, else 0 — exactly
+    "all k repetitions succeed"; with n > k it is the unbiased estimator (τ-bench's pass^k).
+    n < k (an interrupted experiment) → None: the group cannot say anything about k reps.
+    """
+    if k <= 0 or n < k:
+        return None
+    return math.comb(successes, k) / math.comb(n, k)
+
+
+def percentile(values: Iterable[float | None], q: float) -> float | None:
+    """q-th percentile (0–100) with linear interpolation between order statistics
+    (numpy's default, "type 7"); None values are dropped. No values → None."""
+    return _sorted_percentile(sorted(v for v in values if v is not None), q)
+
+
+def _sorted_percentile(data: Sequence[float], q: float) -> float | None:
+    if not data:
+        return None
+    pos = (len(data) - 1) * q / 100.0
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(data) - 1)
+    return data[lo] + (data[hi] - data[lo]) * (pos - lo)
+
+
+# ---------------------------------------------------------------- run-list metrics
+def success_rate(runs: Sequence[Mapping[str, Any]]) -> Proportion:
+    """successes / runs with a 95% Wilson interval. No runs → Proportion(0, 0, None, None, None)."""
+    return wilson_interval(sum(is_success(r) for r in runs), len(runs))
+
+
+def _case_groups(runs: Sequence[Mapping[str, Any]]) -> dict[tuple, list[bool]]:
+    groups: dict[tuple, list[bool]] = defaultdict(list)
+    for run in runs:
+        groups[(run.get("crew_id"), run.get("case_id"), run.get("variant"))].append(is_success(run))
+    return groups
+
+
+def pass_at_1(runs: Sequence[Mapping[str, Any]]) -> float | None:
+    """Mean over (crew, case, variant) groups of the group's success share: the chance one
+    attempt at a random case succeeds. Equals the success rate when every case has the same
+    number of reps; differs (correctly) when reps are uneven. No runs → None."""
+    groups = _case_groups(runs)
+    if not groups:
+        return None
+    return sum(sum(g) / len(g) for g in groups.values()) / len(groups)
+
+
+def pass_hat_k(runs: Sequence[Mapping[str, Any]], k: int | None = None) -> float | None:
+    """Share of (crew, case, variant) groups whose k reps all succeed — reliability, not luck.
+
+    Mean of ``pass_hat_k_estimate`` over groups with at least k reps; k defaults to the largest
+    group size (the experiment's repetitions). No eligible group → None.
+    """
+    groups = _case_groups(runs)
+    if not groups:
+        return None
+    k = k or max(len(g) for g in groups.values())
+    values = [pass_hat_k_estimate(sum(g), len(g), k) for g in groups.values()]
+    values = [v for v in values if v is not None]
+    return sum(values) / len(values) if values else None
+
+
+def cost_per_success(runs: Sequence[Mapping[str, Any]]) -> float | None:
+    """CPS = Σ cost_usd over ALL runs / successful runs. Σ cost is the guide's
+    "API calls × avg. cost per call"; failed attempts count. Missing cost counts as 0.
+    Empty and zero-success rules as in ``ratio_per_success``."""
+    total = sum(r.get("cost_usd") or 0.0 for r in runs)
+    return ratio_per_success(total, sum(is_success(r) for r in runs), len(runs))
+
+
+def tokens_per_success(runs: Sequence[Mapping[str, Any]]) -> float | None:
+    """Σ total_tokens over all runs / successful runs; rules as in ``ratio_per_success``."""
+    total = sum(r.get("total_tokens") or 0 for r in runs)
+    return ratio_per_success(total, sum(is_success(r) for r in runs), len(runs))
+
+
+@dataclass(frozen=True)
+class PhaseLatency:
+    """One latency column against its guide budget. ``within_budget`` judges the p95, because
+    a budget met by the median still fails one user in two."""
+
+    phase: str
+    n: int
+    missing: int
+    p50: float | None
+    p95: float | None
+    mean: float | None
+    budget: float
+    within_budget: bool | None
+
+
+def _phase_latency(phase: str, values: Sequence[float | None], runs: int | None = None,
+                   presorted: bool = False) -> PhaseLatency:
+    # One sort serves both percentiles; compare.py sends columns numpy already cleaned/sorted.
+    present = values if presorted else sorted(v for v in values if v is not None)
+    p95 = _sorted_percentile(present, 95)
+    return PhaseLatency(
+        phase=phase, n=len(present), missing=(len(values) if runs is None else runs) - len(present),
+        p50=_sorted_percentile(present, 50), p95=p95,
+        mean=sum(present) / len(present) if present else None,
+        budget=BUDGETS[phase], within_budget=None if p95 is None else p95 < BUDGETS[phase],
+    )
+
+
+def latency_by_phase(runs: Sequence[Mapping[str, Any]]) -> dict[str, PhaseLatency]:
+    """p50/p95/mean of planning_s, execution_s, reflection_s and latency_s (end to end) over
+    every run that recorded the column; None values are missing, not zero. A column with no
+    values has p50 = p95 = mean = None and within_budget = None."""
+    return {phase: _phase_latency(phase, [r.get(phase) for r in runs]) for phase in PHASES}
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """Of the runs that hit an error: recovered automatically, escalated, failed.
+    Shares are None when no run hit an error; otherwise they sum to 1."""
+
+    errored: int
+    recovered: int
+    escalated: int
+    failed: int
+    recovered_share: float | None
+    escalated_share: float | None
+    failed_share: float | None
+
+
+def _recovery(errored: int, recovered: int, escalated: int, failed: int) -> Recovery:
+    share = (lambda x: x / errored) if errored else (lambda x: None)
+    return Recovery(errored, recovered, escalated, failed, share(recovered), share(escalated),
+                    share(failed))
+
+
+def error_recovery(runs: Sequence[Mapping[str, Any]]) -> Recovery:
+    """Among runs with ``hit_error``: recovered = ended graded (success or failed) after the
+    error; escalated = status escalated; failed = ended without a grade (error, and also
+    rejected/rate_limited, so the three shares sum to 1). None shares if nothing errored."""
+    statuses = Counter(r.get("status") for r in runs if hit_error(r))
+    recovered = statuses[SUCCESS] + statuses["failed"]
+    failed = sum(statuses[s] for s in _UNFINISHED)
+    return _recovery(recovered + statuses["escalated"] + failed, recovered,
+                     statuses["escalated"], failed)
+
+
+def task_failure_rate(runs: Sequence[Mapping[str, Any]]) -> Proportion:
+    """Runs that neither succeeded nor went to a human (failed, error, rejected, rate_limited)
+    / all runs, with Wilson interval; the guide's target is < 8%. No runs → empty Proportion."""
+    failures = sum(r.get("status") not in (SUCCESS, "escalated") for r in runs)
+    return wilson_interval(failures, len(runs))
+
+
+def success_by(runs: Sequence[Mapping[str, Any]], column: str) -> dict[str, Proportion]:
+    """Success rate per value of ``column`` (task_type, difficulty); None → "unknown".
+    No runs → {}."""
+    buckets: dict[str, list[bool]] = defaultdict(list)
+    for run in runs:
+        buckets[str(run.get(column) or "unknown")].append(is_success(run))
+    return {key: wilson_interval(sum(v), len(v)) for key, v in sorted(buckets.items())}
+
+
+def outcome_spread(runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Per (crew, case, variant): reps, successes, rate, Bernoulli spread √(p(1-p)) and
+    ``flaky`` (some reps succeed, some don't) — reproducibility under repetition. No runs → []."""
+    rows = []
+    for (crew_id, case_id, variant), outcomes in sorted(_case_groups(runs).items(), key=str):
+        p = sum(outcomes) / len(outcomes)
+        rows.append({
+            "crew_id": crew_id, "case_id": case_id, "variant": variant, "reps": len(outcomes),
+            "successes": sum(outcomes), "rate": p, "spread": math.sqrt(p * (1 - p)),
+            "flaky": 0 < sum(outcomes) < len(outcomes),
+        })
+    return rows
+
+
+def _gap(clean_k: int, clean_n: int, pert_k: int, pert_n: int) -> dict[str, Any]:
+    clean = clean_k / clean_n if clean_n else None
+    pert = pert_k / pert_n if pert_n else None
+    gap = None
+    if clean and pert is not None:
+        gap = (clean - pert) / clean
+    return {"clean": clean, "perturbed": pert, "gap": gap, "clean_runs": clean_n,
+            "perturbed_runs": pert_n}
+
+
+def lab_production_gap(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """(S_clean − S_perturbed) / S_clean over the cases that have both a ``clean`` run and a
+    perturbed one (variant != 'clean'), so different case mixes cannot fake a gap. The guide's
+    "37% gap" is this number. No paired case or S_clean = 0 → gap None."""
+    return _gap_from_groups(group_runs(runs))
+
+
+# ---------------------------------------------------------------- groups and summaries
+@dataclass
+class Group:
+    """All runs of one (crew, case, variant): the unit compare.py aggregates in SQL."""
+
+    crew_id: Any
+    case_id: Any
+    variant: Any
+    task_type: Any = None
+    difficulty: Any = None
+    n: int = 0
+    successes: int = 0
+    escalated: int = 0
+    failures: int = 0          # task failures: not success, not escalated
+    cost: float = 0.0
+    tokens: int = 0
+    llm_calls: int = 0
+    errored: int = 0
+    errored_recovered: int = 0
+    errored_escalated: int = 0
+    errored_failed: int = 0
+
+
+def group_runs(runs: Iterable[Mapping[str, Any]]) -> list[Group]:
+    """Python twin of compare.py's GROUP BY (crew_id, case_id, variant)."""
+    groups: dict[tuple, Group] = {}
+    for r in runs:
+        key = (r.get("crew_id"), r.get("case_id"), r.get("variant"))
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = Group(*key, task_type=r.get("task_type"),
+                                    difficulty=r.get("difficulty"))
+        status = r.get("status")
+        g.n += 1
+        g.successes += status == SUCCESS
+        g.escalated += status == "escalated"
+        g.failures += status not in (SUCCESS, "escalated")
+        g.cost += r.get("cost_usd") or 0.0
+        g.tokens += r.get("total_tokens") or 0
+        g.llm_calls += r.get("llm_calls") or 0
+        if hit_error(r):
+            # errored is the sum of the three outcomes, so their shares always add up to 1.
+            recovered, escalated = status in (SUCCESS, "failed"), status == "escalated"
+            unfinished = status in _UNFINISHED
+            g.errored += recovered or escalated or unfinished
+            g.errored_recovered += recovered
+            g.errored_escalated += escalated
+            g.errored_failed += unfinished
+    return list(groups.values())
+
+
+def _gap_from_groups(groups: Sequence[Group]) -> dict[str, Any]:
+    by_case: dict[tuple, list[Group]] = defaultdict(list)
+    for g in groups:
+        by_case[(g.crew_id, g.case_id)].append(g)
+    ck = cn = pk = pn = 0
+    for members in by_case.values():
+        clean = [g for g in members if g.variant == "clean"]
+        perturbed = [g for g in members if g.variant != "clean"]
+        if clean and perturbed:
+            ck += sum(g.successes for g in clean)
+            cn += sum(g.n for g in clean)
+            pk += sum(g.successes for g in perturbed)
+            pn += sum(g.n for g in perturbed)
+    return _gap(ck, cn, pk, pn)
+
+
+def _by(groups: Sequence[Group], attr: str) -> dict[str, Proportion]:
+    k: Counter = Counter()
+    n: Counter = Counter()
+    for g in groups:
+        key = str(getattr(g, attr) or "unknown")
+        k[key] += g.successes
+        n[key] += g.n
+    return {key: wilson_interval(k[key], n[key]) for key in sorted(n)}
+
+
+@dataclass
+class Summary:
+    """Every metric of one set of runs (one crew of one experiment, normally)."""
+
+    runs: int
+    success: Proportion
+    pass_at_1: float | None
+    pass_hat_k: float | None
+    k: int | None
+    total_cost: float
+    cps: float | None
+    tokens_per_success: float | None
+    llm_calls: int
+    cost_per_call: float | None
+    latency: dict[str, PhaseLatency]
+    recovery: Recovery
+    task_failure: Proportion
+    by_task_type: dict[str, Proportion]
+    by_difficulty: dict[str, Proportion]
+    flaky_share: float | None
+    gap: dict[str, Any]
+    escalated: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready; ``inf`` CPS becomes the string "inf" because JSON has no infinity."""
+        return _jsonable(asdict(self))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and math.isinf(value):
+        return "inf"
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def summarize_groups(groups: Sequence[Group], latencies: Mapping[str, Sequence[float | None]],
+                     k: int | None = None, presorted: bool = False) -> Summary:
+    """All metrics from per-group counts plus the raw latency columns (percentiles need them;
+    ``presorted`` promises they hold no None and are ascending). k defaults to the largest
+    group size. Empty groups → a Summary of Nones and zeros."""
+    n = sum(g.n for g in groups)
+    successes = sum(g.successes for g in groups)
+    cost = sum(g.cost for g in groups)
+    calls = sum(g.llm_calls for g in groups)
+    k = k or (max(g.n for g in groups) if groups else None)
+    hats = [pass_hat_k_estimate(g.successes, g.n, k) for g in groups] if k else []
+    hats = [h for h in hats if h is not None]
+    return Summary(
+        runs=n,
+        success=wilson_interval(successes, n),
+        pass_at_1=sum(g.successes / g.n for g in groups) / len(groups) if groups else None,
+        pass_hat_k=sum(hats) / len(hats) if hats else None,
+        k=k,
+        total_cost=cost,
+        cps=ratio_per_success(cost, successes, n),
+        tokens_per_success=ratio_per_success(sum(g.tokens for g in groups), successes, n),
+        llm_calls=calls,
+        cost_per_call=cost / calls if calls else None,
+        latency={p: _phase_latency(p, latencies.get(p, ()), n, presorted) for p in PHASES},
+        recovery=_recovery(
+            sum(g.errored for g in groups), sum(g.errored_recovered for g in groups),
+            sum(g.errored_escalated for g in groups), sum(g.errored_failed for g in groups),
+        ),
+        task_failure=wilson_interval(sum(g.failures for g in groups), n),
+        by_task_type=_by(groups, "task_type"),
+        by_difficulty=_by(groups, "difficulty"),
+        flaky_share=(sum(0 < g.successes < g.n for g in groups) / len(groups)) if groups else None,
+        gap=_gap_from_groups(groups),
+        escalated=sum(g.escalated for g in groups),
+    )
+
+
+def summarize(runs: Sequence[Mapping[str, Any]], k: int | None = None) -> Summary:
+    """Every metric of ``runs`` in one object (see ``summarize_groups``)."""
+    latencies = {p: [r.get(p) for r in runs] for p in PHASES}
+    return summarize_groups(group_runs(runs), latencies, k)

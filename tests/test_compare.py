@@ -1,0 +1,219 @@
+"""The comparison engine on constructed experiments in a real temp runs.db."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+
+import pytest
+from test_metrics import random_runs
+
+from crewbench import compare as c
+from crewbench import metrics as m
+from crewbench.errors import NotFound
+from crewbench.store import Store
+
+
+def add_experiment(store: Store, name: str, crews: dict[str, list[dict]], *, simulated=True,
+                   agents: dict[str, int] | None = None, baseline: str | None = None,
+                   created_at: float | None = None, scenario="demo") -> str:
+    """crews: crew name → list of partial run rows (status, cost_usd, …)."""
+    exp_id = store.create_experiment(id=f"exp_{name}", name=name, simulated=int(simulated),
+                                     scenario=scenario, model="sim:small", reps=None)
+    if created_at is not None:
+        store.db["experiments"].update(exp_id, {"created_at": created_at})
+    for crew_name, runs in crews.items():
+        crew_id = f"crew_{crew_name}"
+        if not store.db["crews"].count_where("id = ?", [crew_id]):
+            store.db["crews"].insert({
+                "id": crew_id, "name": crew_name, "agents": (agents or {}).get(crew_name, 1),
+                "baseline_of": "x" if crew_name == baseline else None, "created_at": time.time(),
+            })
+        rows = []
+        for i, r in enumerate(runs):
+            row = {"case_id": f"case{i % 10}", "variant": "clean", "rep": i // 10, "cost_usd": 0.01,
+                   "total_tokens": 100, "llm_calls": 1, "retries": 0, "llm_errors": 0,
+                   "tool_errors": 0, "simulated": int(simulated), "task_type": "triage",
+                   "difficulty": "easy", "latency_s": 1.0, "planning_s": 0.5, "execution_s": 0.3,
+                   "reflection_s": 0.1}
+            row.update(r)
+            row.update(id=f"{exp_id}-{crew_id}-{i}", experiment_id=exp_id, crew_id=crew_id,
+                       crew_name=crew_name)
+            rows.append(row)
+        store.db["runs"].insert_all(rows)
+    return exp_id
+
+
+def outcomes(success: int, n: int, other="failed", **kw) -> list[dict]:
+    return [{"status": "success" if i < success else other, **kw} for i in range(n)]
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path / "runs.db")
+    yield s
+    s.close()
+
+
+# ---------------------------------------------------------------- SQL path == Python path
+@pytest.mark.parametrize("seed", range(3))
+def test_sql_summary_equals_list_metrics(store, seed):
+    runs = [dict(r, rep=i) for i, r in enumerate(random_runs(seed, 400)) if r["crew_id"] == "a"]
+    for r in runs:
+        r.pop("crew_id")
+    add_experiment(store, "rand", {"a": runs})
+    arm = c.load_arms(store, ["rand"])[0]
+    expected = m.summarize(store.runs("exp_rand"))
+    got = arm.summary
+    assert got.success == expected.success and got.task_failure == expected.task_failure
+    assert got.recovery == expected.recovery
+    assert got.by_task_type == expected.by_task_type and got.by_difficulty == expected.by_difficulty
+    assert got.gap == pytest.approx(expected.gap)
+    for key in ("pass_at_1", "pass_hat_k", "cps", "tokens_per_success", "flaky_share"):
+        assert getattr(got, key) == pytest.approx(getattr(expected, key)), key
+    for phase in m.PHASES:
+        g, e = got.latency[phase], expected.latency[phase]
+        assert (g.n, g.missing, g.within_budget) == (e.n, e.missing, e.within_budget)
+        assert g.p50 == pytest.approx(e.p50) and g.p95 == pytest.approx(e.p95)
+
+
+# ---------------------------------------------------------------- selectors
+def test_selectors(store):
+    add_experiment(store, "pair", {"crew": outcomes(5, 10), "solo": outcomes(4, 10)},
+                   agents={"crew": 3}, baseline="solo")
+    arms = c.load_arms(store, ["pair"])
+    assert [a.crew_name for a in arms] == ["solo", "crew"]      # baseline is the reference
+    assert [a.label for a in c.load_arms(store, ["pair:crew"])] == ["pair:crew"]
+    with pytest.raises(NotFound, match="no runs of crew 'nobody'"):
+        c.resolve(store, "pair:nobody")
+    with pytest.raises(NotFound, match="no experiment"):
+        c.resolve(store, "missing")
+    store.create_experiment(id="exp_empty", name="empty")
+    with pytest.raises(NotFound, match="no runs yet"):
+        c.resolve(store, "empty")
+
+
+# ---------------------------------------------------------------- deltas and verdicts
+def test_newcombe_interval_matches_published_example(store):
+    # Newcombe (1998) example: 56/70 vs 48/80, hybrid score interval 0.0524 to 0.3339.
+    add_experiment(store, "a", {"x": outcomes(48, 80)})
+    add_experiment(store, "b", {"y": outcomes(56, 70)})
+    d = c.compare_arms(*c.load_arms(store, ["a", "b"]))
+    assert d.success_pp == pytest.approx(20.0)
+    assert d.success_ci_pp[0] == pytest.approx(5.24, abs=0.01)
+    assert d.success_ci_pp[1] == pytest.approx(33.39, abs=0.01)
+
+
+@pytest.mark.parametrize("ref, cand, cand_cost, kind, fragment", [
+    ((40, 80), (76, 80), 0.02, "justified", "+45.0 pp success (p < 0.001) for 1.1× CPS"),
+    ((40, 80), (42, 80), 0.03, "not justified", "+2.5 pp success (p = 0.87) for 2.9× CPS"),
+    ((60, 80), (30, 80), 0.01, "regression", "−37.5 pp success (p < 0.001)"),
+    ((40, 80), (41, 80), 0.005, "no measurable difference", "for 0.5× CPS"),
+])
+def test_verdict_kinds(store, ref, cand, cand_cost, kind, fragment):
+    add_experiment(store, "ref", {"solo": outcomes(*ref, cost_usd=0.01)})
+    add_experiment(store, "cand", {"crew": outcomes(*cand, cost_usd=cand_cost)})
+    a, b = c.load_arms(store, ["ref", "cand"])
+    v = c.verdict(a, b)
+    assert v["kind"] == kind
+    assert fragment in v["text"]
+    assert v["text"].startswith("cand:crew vs ref:solo")
+    assert v["text"].endswith("[simulated data]")
+
+
+def test_verdict_error_handling_counts_without_success_gain(store):
+    # Same success; the crew hands the hard cases to a human instead of answering wrong.
+    add_experiment(store, "ref", {"solo": outcomes(40, 80)})
+    add_experiment(store, "cand", {"crew": outcomes(40, 80, other="escalated", cost_usd=0.02)})
+    v = c.verdict(*c.load_arms(store, ["ref", "cand"]))
+    assert v["kind"] == "justified"
+    assert "+0.0 pp success (p = 1)" in v["text"] and "task failure −50.0 pp (p < 0.001)" in v["text"]
+
+
+def test_verdict_not_simulated_has_no_flag(store):
+    add_experiment(store, "r", {"s": outcomes(1, 2)}, simulated=False)
+    add_experiment(store, "q", {"t": outcomes(1, 2)}, simulated=False)
+    comp = c.compare(store, ["r", "q"])
+    assert not comp.simulated and "simulated" not in comp.verdicts[0]["text"]
+    assert "SIMULATED" not in c.render(comp, "table")
+
+
+def test_zero_success_cps_ratio_is_na(store):
+    add_experiment(store, "r", {"s": outcomes(0, 10)})
+    add_experiment(store, "q", {"t": outcomes(5, 10)})
+    comp = c.compare(store, ["r", "q"])
+    assert comp.arms[0].summary.cps == float("inf")
+    assert comp.verdicts[0]["delta"].cps_ratio is None and "CPS n/a" in comp.verdicts[0]["text"]
+    assert "∞ (no success)" in c.render(comp, "table")
+    assert json.loads(c.render(comp, "json"))["arms"][0]["summary"]["cps"] == "inf"
+
+
+# ---------------------------------------------------------------- scorecard
+def _card(store, name, runs, reference=None):
+    add_experiment(store, name, {"crew": runs})
+    arm = c.load_arms(store, [name])[0]
+    return c.scorecard(arm, reference)
+
+
+@pytest.mark.parametrize("runs, stage, failing", [
+    (outcomes(100, 100, cost_usd=0.1), "production", []),
+    (outcomes(100, 100, cost_usd=0.3), "canary", ["cps"]),
+    (outcomes(90, 100, cost_usd=0.1), "staging", ["task_failure"]),
+    (outcomes(93, 100, other="escalated", cost_usd=0.1), "production", []),
+    (outcomes(100, 100, planning_s=1.3), "development", ["latency_planning_s"]),
+    (outcomes(100, 100, latency_s=None), "development", []),        # unknown blocks, fails nothing
+    (outcomes(0, 0), None, []),
+])
+def test_scorecard_stages(store, runs, stage, failing):
+    if not runs:  # no runs: the experiment cannot be resolved at all
+        with pytest.raises(NotFound):
+            _card(store, "s", runs)
+        return
+    card = _card(store, "s", runs)
+    assert card["stage"] == stage
+    assert [i["key"] for i in card["items"] if i["ok"] is False] == failing
+    rollback = next(i for i in card["items"] if i["key"] == "canary_rollback")
+    assert rollback["ok"] is None and rollback["optional"]
+
+
+@pytest.mark.parametrize("cand_success, ok, stage", [(96, True, "production"), (95, True, "production"),
+                                                     (94, False, "staging")])
+def test_scorecard_canary_rollback(store, cand_success, ok, stage):
+    add_experiment(store, "ref", {"solo": outcomes(98, 100, cost_usd=0.1)})
+    add_experiment(store, "cand", {"crew": outcomes(cand_success, 100, cost_usd=0.1)})
+    ref, cand = c.load_arms(store, ["ref", "cand"])
+    card = c.scorecard(cand, ref)
+    rollback = next(i for i in card["items"] if i["key"] == "canary_rollback")
+    assert rollback["value"] == pytest.approx(98 - cand_success)
+    assert rollback["ok"] is ok and card["stage"] == stage
+
+
+# ---------------------------------------------------------------- formats
+@pytest.mark.parametrize("fmt", c.FORMATS)
+def test_every_format_says_simulated(store, fmt):
+    add_experiment(store, "r", {"s": outcomes(5, 10)})
+    add_experiment(store, "q", {"t": outcomes(6, 10)}, simulated=False)
+    out = c.render(c.compare(store, ["r", "q"]), fmt)
+    if fmt == "json":
+        data = json.loads(out)
+        assert data["simulated"] is True and [a["simulated"] for a in data["arms"]] == [True, False]
+    elif fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(out)))
+        assert [r["simulated"] for r in rows] == ["1", "0"]
+        assert rows[1]["verdict"].endswith("[simulated data]")
+    else:
+        assert c.SIM_NOTE in out and "[simulated data]" in out
+
+
+def test_trend_and_outcome_grid(store):
+    add_experiment(store, "old", {"s": outcomes(5, 10, cost_usd=0.1)}, created_at=1.0)
+    add_experiment(store, "new", {"s": outcomes(10, 10, cost_usd=0.1)}, created_at=2.0)
+    add_experiment(store, "other", {"s": outcomes(1, 10)}, scenario="elsewhere", created_at=3.0)
+    rows = c.trend(store, "demo")
+    assert [r["experiment_name"] for r in rows] == ["old", "new"]
+    assert [r["success"] for r in rows] == [0.5, 1.0]
+    assert rows[0]["cps"] == pytest.approx(0.2) and rows[0]["simulated"] is True
+    grid = c.outcome_grid(store, "new")
+    assert len(grid) == 10 and {g["status"] for g in grid} == {"success"}
