@@ -1,0 +1,1 @@
+"""invoicer: a small invoicing service used as the code-review scenario's repository."""
