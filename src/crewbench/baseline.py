@@ -29,7 +29,7 @@ def derive_baseline(spec: CrewSpec) -> CrewSpec:
         name="generalist",
         agent={
             "role": f"{spec.name.replace('_', ' ').title()} Generalist",
-            "goal": "Do the whole job alone, step by step: " + " ".join(role.goal for role in workers),
+            "goal": "Do the whole job alone, step by step: " + " ".join(role.agent["goal"] for role in workers),
             "backstory": f"You do by yourself what a team ({roles}) would otherwise share.",
             "tools": tools,
             "allow_delegation": False,

@@ -2,9 +2,11 @@
 
 * sequential / hierarchical use CrewAI's own ``Process``; a hierarchical crew gets an explicit
   ``manager_agent`` (CrewAI gives it the delegation tools).
-* concurrent is built from CrewAI primitives: every task before the join runs with
-  ``async_execution=True`` on its own Agent instance (one executor cannot run twice at once),
-  and the join task names the branches in ``context`` so CrewAI waits for them.
+* concurrent is built from CrewAI primitives: every task before the join whose inputs are
+  ready at the start (it has no ``context``) is a branch and runs with ``async_execution=True``
+  on its own Agent instance (one executor cannot run twice at once); a task with ``context``
+  waits for the outputs it names, and the last task is the join. (CrewAI computes an async
+  task's context when it is submitted, so a task that reads other branches cannot be async.)
 
 Every agent gets a fresh LLM (CrewAI's usage counters live on the instance) and fresh tools.
 """
@@ -65,7 +67,7 @@ def build_crew(spec: CrewSpec, options: BuildOptions):
     join = spec.join_task
     used_agents: set[str] = set()
     for index, task_spec in enumerate(spec.tasks):
-        is_branch = spec.process == "concurrent" and task_spec is not join
+        is_branch = spec.process == "concurrent" and task_spec is not join and not task_spec.context
         agent = None
         if task_spec.agent is not None:
             agent = agents[task_spec.agent]

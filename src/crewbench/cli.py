@@ -204,7 +204,9 @@ def _register_optional() -> None:
     for module in ("cli_measure", "cli_export", "cli_governance"):
         try:
             imported = __import__(f"crewbench.{module}", fromlist=["register"])
-        except ImportError:
+        except ModuleNotFoundError as exc:
+            if exc.name != f"crewbench.{module}":
+                raise  # a broken module must be loud, only an absent one is skipped
             continue
         imported.register(cli)
 

@@ -34,6 +34,7 @@ from crewai.llms.base_llm import BaseLLM, llm_call_context  # noqa: E402
 __all__ = ["SimLLM", "SimProviderError", "SimSession", "current_session", "sim_session"]
 
 _TOOL_NAME_LINE = re.compile(r"^Tool Name: (.+)$", re.MULTILINE)
+_COWORKERS = re.compile(r'following coworkers: ([^\n"\\]+)')
 DIFFICULTY_FACTOR = {"easy": 1.1, "medium": 1.0, "hard": 0.8}
 # How much information a handoff loses, by how the agents are coordinated (Kim et al. 2025:
 # independent set-ups amplify errors more than centrally coordinated ones).
@@ -61,8 +62,8 @@ class SimSession:
     crew: Any = None               # crewbench.config.CrewSpec
     seed: int = 0
     run_key: str = "run"
-    error: bool = False            # is the working answer wrong right now
-    garbage: bool = False          # is the last handed-off output malformed
+    task_error: dict[str, bool] = field(default_factory=dict)    # task -> is its answer wrong
+    task_garbage: dict[str, bool] = field(default_factory=dict)  # task -> was its output malformed
     decided: dict[str, str] = field(default_factory=dict)       # task -> final answer text
     attempts: dict[str, int] = field(default_factory=dict)
     delegated: dict[str, str] = field(default_factory=dict)     # coworker role -> crew task name
@@ -192,17 +193,17 @@ class SimLLM(BaseLLM):
         self._maybe_fail(rng)
 
         if response_model is not None or from_agent is None or self._is_converter(messages):
-            answer = self._final_text(session, task_key, agent_role, rng)
-            return _json_part(answer), LLMCallType.LLM_CALL
+            answer = self._final_text(session, task_key, agent_role, rng, count_message_tokens(messages))
+            return _fit_to_model(_json_part(answer), response_model), LLMCallType.LLM_CALL
 
-        manager = self._is_manager(session, from_agent)
         tool_names = self._tool_names(from_agent, tools, messages)
+        manager = self._is_manager(session, from_agent, tool_names)
         called = _called_tools(messages)
         next_call = None
         if manager:
             delegate = next((t for t in tool_names if "delegate" in t.lower()), None)
             if delegate and not any("delegate" in c.lower() for c in called):
-                next_call = (delegate, self._delegation_args(session, task_key, from_task))
+                next_call = (delegate, self._delegation_args(session, task_key, from_task, messages, tools))
         else:
             for name in tool_names:
                 if name not in called and "coworker" not in name.lower():
@@ -213,11 +214,11 @@ class SimLLM(BaseLLM):
                 # Reasoning-action mismatch: CrewAI takes unparseable text as a final answer.
                 with session.lock:
                     session.decided.setdefault(task_key, "")
-                    session.garbage = True
+                    session.task_garbage[task_key] = True
                     session.events.append(f"{task_key}: malformed reply ended the task early")
                 return f"Thought: I should check with {next_call[0]} before answering.", LLMCallType.LLM_CALL
             return self._tool_call(next_call, native=bool(tools) and self.supports_function_calling())
-        answer = self._final_text(session, task_key, agent_role, rng)
+        answer = self._final_text(session, task_key, agent_role, rng, count_message_tokens(messages))
         if self.supports_function_calling() and tools:
             return answer, LLMCallType.LLM_CALL
         return f"Thought: I now know the final answer\nFinal Answer: {answer}", LLMCallType.LLM_CALL
@@ -236,10 +237,10 @@ class SimLLM(BaseLLM):
         system = " ".join(str(m.get("content", "")) for m in messages if m.get("role") == "system")
         return "convert" in system.lower() and "json" in system.lower() and "Final Answer" not in system
 
-    def _is_manager(self, session: SimSession, agent) -> bool:
+    def _is_manager(self, session: SimSession, agent, tool_names: list[str]) -> bool:
         if session.crew is None or not session.crew.manager_agent:
-            return any("delegate" in getattr(t, "name", "").lower() for t in getattr(agent, "tools", []) or []) \
-                and getattr(agent, "allow_delegation", False)
+            # Without a crew spec (e.g. behind sim-serve) an agent offered delegation is the manager.
+            return any("delegate" in name.lower() for name in tool_names)
         manager = session.crew.agents[session.crew.manager_agent]
         return _norm(manager.role) == _norm(getattr(agent, "role", ""))
 
@@ -249,7 +250,7 @@ class SimLLM(BaseLLM):
             return name
         with session.lock:
             if agent_role and _norm(agent_role) in session.delegated:
-                return session.delegated[_norm(agent_role)]
+                return f"{session.delegated[_norm(agent_role)]}@delegated"
         return getattr(from_task, "description", "task")[:40] if from_task is not None else "task"
 
     @staticmethod
@@ -275,13 +276,18 @@ class SimLLM(BaseLLM):
             return session.scenario.tool_input(tool_name, session.case, arg_names)
         return {arg_names[0]: "status"} if arg_names else {}
 
-    def _delegation_args(self, session: SimSession, task_key: str, from_task) -> dict:
+    def _delegation_args(self, session: SimSession, task_key: str, from_task, messages, tools) -> dict:
         task = session.task_spec(task_key)
         coworker = None
         if task is not None and task.agent and session.crew is not None:
             coworker = session.crew.agents[task.agent].role
         elif session.crew is not None:
             coworker = session.crew.agents[session.crew.worker_names[0]].role
+        else:
+            prompt = " ".join(str(m.get("content", "")) for m in messages if m.get("role") == "system")
+            prompt += json.dumps(tools or [], default=str)
+            listed = _COWORKERS.search(prompt)
+            coworker = listed.group(1).split(",")[0].strip() if listed else None
         coworker = coworker or "worker"
         with session.lock:
             session.delegated[_norm(coworker)] = task_key
@@ -298,64 +304,81 @@ class SimLLM(BaseLLM):
                 f"Action Input: {json.dumps(args)}"), LLMCallType.LLM_CALL
 
     # ------------------------------------------------------------------ correctness model
-    def _final_text(self, session: SimSession, task_key: str, agent_role, rng: random.Random) -> str:
+    # Each task's answer is right or wrong given only the tasks it reads (its context), so the
+    # outcome of parallel branches does not depend on which thread finishes first.
+    def _final_text(self, session: SimSession, task_key: str, agent_role, rng: random.Random,
+                    prompt_tokens: int = 0) -> str:
         with session.lock:
-            if task_key in session.decided and session.decided[task_key]:
+            if session.decided.get(task_key):
                 return session.decided[task_key]
-            self._update_correctness(session, task_key, agent_role, rng)
+            error = self._decide(session, task_key, agent_role, rng, prompt_tokens)
+            session.task_error[task_key] = error
             if session.scenario is not None and session.case is not None:
-                answer = session.scenario.render_answer(session.case, not session.error, rng)
+                answer = session.scenario.render_answer(session.case, not error, rng)
             else:
                 answer = "Simulated answer."
             if rng.random() < self.profile.malformed_rate / 2:
                 answer = answer[: max(1, len(answer) // 2)]  # truncated output
-                session.garbage = True
+                session.task_garbage[task_key] = True
                 session.events.append(f"{task_key}: truncated output")
             session.decided[task_key] = answer
             return answer
 
-    def _update_correctness(self, session: SimSession, task_key: str, agent_role, rng: random.Random) -> None:
+    def _decide(self, session: SimSession, task_key: str, agent_role, rng: random.Random,
+                prompt_tokens: int) -> bool:
         profile = self.profile
-        difficulty = getattr(session.case, "difficulty", "medium")
-        factor = DIFFICULTY_FACTOR.get(difficulty, 1.0)
+        factor = DIFFICULTY_FACTOR.get(getattr(session.case, "difficulty", "medium"), 1.0)
         crew = session.crew
         _, role = session.role_spec(agent_role)
         process = crew.process if crew is not None else "sequential"
-        task = session.task_spec(task_key)
-        if session.garbage:
-            session.garbage = False
-            if rng.random() < 0.5:
-                session.error = True
-                session.events.append(f"{task_key}: garbled input from upstream")
-        if crew is not None and crew.manager_agent and role is crew.agents.get(crew.manager_agent):
-            if session.error and rng.random() < profile.catch_rate * MANAGER_CATCH_FACTOR * factor:
-                session.error = False
+        base_task, _, delegated = task_key.partition("@")
+        task = session.task_spec(base_task)
+        upstream = self._upstream_tasks(crew, task)
+        error = any(session.task_error.get(name, False) for name in upstream)
+        if any(session.task_garbage.get(name) for name in upstream) and rng.random() < 0.5:
+            error = True
+            session.events.append(f"{task_key}: garbled input from upstream")
+        is_manager = crew is not None and crew.manager_agent and role is crew.agents.get(crew.manager_agent)
+        if is_manager:
+            worked = session.task_error.get(f"{base_task}@delegated")
+            if worked is None:  # no delegation happened: the manager did the work itself
+                return self._own_step(session, task_key, role, factor, prompt_tokens, rng, error)
+            error = worked
+            if rng.random() < profile.handoff_loss * HANDOFF_FACTOR["hierarchical"]:
+                error = True
+                session.events.append(f"{task_key}: delegation lost information")
+            if error and rng.random() < profile.catch_rate * MANAGER_CATCH_FACTOR * factor:
+                error = False
                 session.events.append(f"{task_key}: manager caught an error")
-            return
-        upstream = self._upstream_agents(crew, task)
-        if upstream:
+            return error
+        owners = self._upstream_agents(crew, task)
+        if owners:
             loss = profile.handoff_loss * HANDOFF_FACTOR.get(process, 1.0)
-            if rng.random() < 1 - (1 - loss) ** len(upstream):
-                session.error = True
+            if rng.random() < 1 - (1 - loss) ** len(owners):
+                error = True
                 session.events.append(f"{task_key}: handoff lost information")
         if role is not None and role.verifies:
-            if session.error and rng.random() < min(0.98, profile.catch_rate * factor):
-                session.error = False
+            if error and rng.random() < min(0.98, profile.catch_rate * factor):
                 session.events.append(f"{task_key}: reviewer caught an error")
-            elif not session.error and rng.random() < OVERCORRECTION_RATE:
-                session.error = True
+                return False
+            if not error and rng.random() < OVERCORRECTION_RATE:
                 session.events.append(f"{task_key}: reviewer over-corrected")
-            return
-        accuracy = self._effective_accuracy(role, factor)
-        work_tasks = self._work_task_count(crew)
-        if rng.random() < (1 - accuracy) / work_tasks:
-            session.error = True
-            session.events.append(f"{task_key}: wrong step")
+                return True
+            return error
+        return self._own_step(session, task_key, role, factor, prompt_tokens, rng, error)
 
-    def _effective_accuracy(self, role, factor: float) -> float:
+    def _own_step(self, session, task_key, role, factor, prompt_tokens, rng, error) -> bool:
+        accuracy = self._effective_accuracy(role, factor, prompt_tokens)
+        if rng.random() < (1 - accuracy) / self._work_task_count(session.crew):
+            session.events.append(f"{task_key}: wrong step")
+            return True
+        return error
+
+    def _effective_accuracy(self, role, factor: float, prompt_tokens: int) -> float:
+        """Specialisation: extra tools and a long context both cost a generalist accuracy."""
         extra_tools = max(0, len(role.tools) - 2) if role is not None else 0
-        context_k = max(0, len(getattr(role, "agent", {}).get("backstory", "")) // 1000) if role else 0
-        accuracy = self.profile.accuracy * factor - self.profile.load_penalty * (extra_tools + context_k)
+        context_load = max(0, prompt_tokens - 1500) / 1000
+        accuracy = self.profile.accuracy * factor - self.profile.load_penalty * (extra_tools + context_load)
         return min(0.995, max(0.02, accuracy))
 
     @staticmethod
@@ -367,12 +390,21 @@ class SimLLM(BaseLLM):
         return max(1, count)
 
     @staticmethod
-    def _upstream_agents(crew, task) -> set[str]:
+    def _upstream_tasks(crew, task) -> list[str]:
+        """Tasks whose output this task reads: its context, or every earlier task (CrewAI's default)."""
         if crew is None or task is None:
-            return set()
+            return []
+        if task.context is not None:
+            return list(task.context)
+        if crew.process == "concurrent":
+            return []  # a parallel branch starts before the others have produced anything
         index = crew.tasks.index(task)
-        sources = task.context if task.context is not None else [t.name for t in crew.tasks[:index]]
-        owners = {t.agent for t in crew.tasks if t.name in sources}
+        return [t.name for t in crew.tasks[:index]]
+
+    @classmethod
+    def _upstream_agents(cls, crew, task) -> set[str]:
+        sources = cls._upstream_tasks(crew, task)
+        owners = {t.agent for t in crew.tasks if t.name in sources} if crew is not None else set()
         return {owner for owner in owners if owner and owner != task.agent}
 
 
@@ -392,6 +424,28 @@ def _called_tools(messages) -> list[str]:
                 if line.startswith("Action:"):
                     called.append(line[len("Action:"):].strip())
     return called
+
+
+_PLACEHOLDERS = {str: "simulated", int: 0, float: 0.0, bool: False, list: [], dict: {}}
+
+
+def _fit_to_model(answer_json: str, response_model) -> str:
+    """Structured output: the answer's fields where the model has them, typed placeholders elsewhere."""
+    if response_model is None or not hasattr(response_model, "model_fields"):
+        return answer_json
+    try:
+        data = json.loads(answer_json)
+    except json.JSONDecodeError:
+        data = {}
+    data = data if isinstance(data, dict) else {}
+    fitted = {}
+    for name, info in response_model.model_fields.items():
+        if name in data:
+            fitted[name] = data[name]
+        elif info.is_required():
+            origin = getattr(info.annotation, "__origin__", None) or info.annotation
+            fitted[name] = _PLACEHOLDERS.get(origin, "simulated")
+    return json.dumps(fitted)
 
 
 def _json_part(answer: str) -> str:
