@@ -1,0 +1,98 @@
+"""Approvals page (issue 7): tool calls waiting for a person — who asks, which tool, the
+arguments (already redacted by governance), approve or deny.
+
+The queue lives in runs.db and is owned by ``crewbench.governance``; this page only lists
+``pending_approvals(store)`` and answers with ``answer_approval(store, id, approve, actor)``.
+A request nobody answers times out inside governance (and is denied there), so the list
+refreshes itself every few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import streamlit as st
+
+from ..errors import CrewbenchError
+from . import state
+
+__all__ = ["approval_api", "render"]
+
+PAGE = "approvals"
+SHOWN = ("crew_name", "run_id", "kind", "reason")
+
+
+def _k(name: str) -> str:
+    return state.key(PAGE, name)
+
+
+def approval_api():
+    """(pending_approvals, answer_approval) from governance, or None while it is not there."""
+    try:
+        from ..governance import answer_approval, pending_approvals
+    except ImportError:
+        try:
+            from ..governance.approvals import answer_approval, pending_approvals
+        except ImportError:
+            return None
+    return pending_approvals, answer_approval
+
+
+def _get(item: Any, name: str) -> Any:
+    return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
+
+
+def render() -> None:
+    st.title("Approvals")
+    st.caption("Tool calls that a governance policy holds for a human decision. Arguments are "
+               "shown as governance redacted them; unanswered requests time out and are denied.")
+    api = approval_api()
+    if api is None:
+        st.info("Approvals are not available yet: crewbench.governance does not provide "
+                "pending_approvals / answer_approval in this version.")
+        return
+    actor = st.text_input("Your name (recorded with each decision)", key=_k("actor"),
+                          value=st.session_state.get(_k("actor_default"), "reviewer"))
+    _queue(api, actor)
+
+
+@st.fragment(run_every=3.0)
+def _queue(api, actor: str) -> None:
+    pending_approvals, answer_approval = api
+    store = state.store()
+    try:
+        items = list(pending_approvals(store))
+    except CrewbenchError as exc:
+        st.error(str(exc))
+        return
+    done = st.session_state.get(_k("done"))
+    if done:
+        st.success(done)
+    if not items:
+        st.info("Nothing is waiting for approval.")
+        return
+    st.markdown(f"**{len(items)} waiting**")
+    for item in items:
+        approval_id = _get(item, "id")
+        with st.container(border=True):
+            who = _get(item, "agent") or "?"
+            tool = _get(item, "tool") or _get(item, "tool_name") or "?"
+            st.markdown(f"**{who}** wants to call **`{tool}`**")
+            details = {name: _get(item, name) for name in SHOWN if _get(item, name) is not None}
+            left = _get(item, "seconds_left")
+            if left is not None:
+                details["denied automatically in"] = f"{left:.0f} s"
+            args = _get(item, "arguments")
+            if args is not None:
+                st.code(args if isinstance(args, str) else json.dumps(args, indent=2, default=str), language="json")
+            if details:
+                st.caption(" · ".join(f"{k} {v}" for k, v in details.items()))
+            c1, c2, _ = st.columns([1, 1, 4])
+            approve = c1.button("Approve", key=_k(f"yes:{approval_id}"), type="primary", icon=":material/check:")
+            deny = c2.button("Deny", key=_k(f"no:{approval_id}"), icon=":material/block:")
+            if approve or deny:
+                with state.guard("Answer"):
+                    answer_approval(store, approval_id, approve, actor or "reviewer")
+                    st.session_state[_k("done")] = f"{'Approved' if approve else 'Denied'} {tool} for {who}."
+                    st.rerun()

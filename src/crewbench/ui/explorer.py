@@ -1,0 +1,151 @@
+"""Run explorer: one run's timeline, inputs, output, grade, errors and retries.
+
+The timeline is a Gantt of the run's LLM and tool calls, one lane per agent, coloured by
+phase; hovering shows tokens, cost and status. It is drawn from the calls stored in runs.db.
+"""
+
+from __future__ import annotations
+
+import json
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from ..errors import CrewbenchError
+from . import state
+
+__all__ = ["PHASE_COLORS", "render", "timeline_figure"]
+
+PAGE = "explorer"
+PHASE_COLORS = {"planning": "#6366f1", "execution": "#10b981", "reflection": "#f59e0b"}
+STATUS_ICON = {"success": "✅", "failed": "❌", "error": "⚠️", "escalated": "🙋", "rejected": "⛔",
+               "rate_limited": "⏳"}
+
+
+def _k(name: str) -> str:
+    return state.key(PAGE, name)
+
+
+def timeline_figure(run: dict, llm_calls: list[dict], tool_calls: list[dict]) -> go.Figure:
+    """Horizontal bars from each call's start to its end, seconds since the run started."""
+    start = run.get("started_at") or min((c.get("started_at") or 0) for c in llm_calls + tool_calls)
+    fig = go.Figure()
+    seen: set[str] = set()
+    for kind, calls in (("LLM", llm_calls), ("tool", tool_calls)):
+        for call in calls:
+            if not call.get("started_at"):
+                continue
+            end = call.get("finished_at") or call["started_at"]
+            phase = call.get("phase") or "execution"
+            lane = f"{call.get('agent') or '(no agent)'} · {kind}"
+            legend = f"{phase} ({kind})"
+            if kind == "LLM":
+                what = (f"{call.get('model')}<br>tokens {call.get('prompt_tokens') or 0} in / "
+                        f"{call.get('completion_tokens') or 0} out<br>cost ${call.get('cost_usd') or 0:.6f}")
+            else:
+                what = f"tool {call.get('tool')}<br>input {str(call.get('input') or '')[:120]}"
+            error = call.get("error")
+            hover = (f"<b>{kind} #{call.get('seq')}</b> — {call.get('task') or ''}<br>{what}<br>"
+                     f"phase {phase} · status {call.get('status')}<br>"
+                     f"{(end - call['started_at']):.3f} s" + (f"<br>error: {str(error)[:160]}" if error else ""))
+            fig.add_trace(go.Bar(
+                y=[lane], x=[max(end - call["started_at"], 0.002)], base=[call["started_at"] - start],
+                orientation="h", name=legend, legendgroup=legend, showlegend=legend not in seen,
+                marker={"color": PHASE_COLORS.get(phase, "#94a3b8"),
+                        "pattern": {"shape": "/" if kind == "tool" else ""},
+                        "line": {"color": "#dc2626" if call.get("status") not in ("ok", None) else "white",
+                                 "width": 2 if call.get("status") not in ("ok", None) else 0.5}},
+                hovertemplate=hover + "<extra></extra>",
+            ))
+            seen.add(legend)
+    simulated = " (simulated)" if run.get("simulated") else ""
+    fig.update_layout(barmode="overlay", title=f"Timeline of {run.get('id')}{simulated}",
+                      xaxis_title="seconds since the run started", yaxis={"autorange": "reversed"},
+                      height=max(260, 60 * len({t.y[0] for t in fig.data}) + 120),
+                      legend={"orientation": "h", "y": -0.25})
+    return fig
+
+
+def render() -> None:
+    st.title("Run explorer")
+    db = state.db_path()
+    experiments = [e for e in state.cached_experiments(db) if e["runs"]]
+    if not experiments:
+        st.info("No runs yet: start an experiment on the Run page.")
+        return
+    by_id = {e["id"]: e for e in experiments}
+    exp_id = st.selectbox("Experiment", list(by_id), key=_k("experiment"),
+                          format_func=lambda i: f"{by_id[i]['name']} · {i}" + (" · simulated" if by_id[i]["simulated"] else ""))
+    runs = state.cached_runs(db, exp_id)
+    c1, c2 = st.columns(2)
+    crews = sorted({r["crew_name"] for r in runs})
+    crew = c1.selectbox("Crew", crews, key=_k(f"crew:{exp_id}"))
+    statuses = sorted({r["status"] for r in runs if r["crew_name"] == crew})
+    status = c2.multiselect("Status", statuses, default=statuses, key=_k(f"status:{exp_id}:{crew}"))
+    mine = [r for r in runs if r["crew_name"] == crew and r["status"] in status]
+    if not mine:
+        st.info("No run matches.")
+        return
+    labels = {r["id"]: f"{STATUS_ICON.get(r['status'], '?')} {r['case_id']} · {r['variant']} · rep {r['rep']} · {r['id']}"
+              for r in mine}
+    run_id = st.selectbox("Run", list(labels), format_func=labels.get, key=_k(f"run:{exp_id}:{crew}"))
+    try:
+        run = state.store().run(run_id)
+    except CrewbenchError as exc:
+        st.error(str(exc))
+        return
+    _show(run)
+
+
+def _show(run: dict) -> None:
+    llm_calls = state.cached_llm_calls(state.db_path(), run["id"])
+    tool_calls = state.cached_tool_calls(state.db_path(), run["id"])
+    st.markdown(f"### {STATUS_ICON.get(run['status'], '')} {run['status']} — {run['crew_name']} on "
+                f"`{run['case_id']}` {state.sim_badge(run['simulated'])}")
+    c = st.columns(6)
+    c[0].metric("latency", f"{run['latency_s']:.2f} s")
+    c[1].metric("tokens", run["total_tokens"])
+    c[2].metric("cost", f"${run['cost_usd']:.5f}")
+    c[3].metric("LLM calls", run["llm_calls"])
+    c[4].metric("tool calls", run["tool_calls"])
+    c[5].metric("retries / attempts", f"{run['retries']} / {run['attempts']}")
+    if run.get("simulated"):
+        st.caption(f"Simulated with `{run['model']}`: costs are what the tokens would cost on the billed model.")
+    if llm_calls or tool_calls:
+        st.plotly_chart(timeline_figure(run, llm_calls, tool_calls), width="stretch", key=_k("timeline"))
+    else:
+        st.info("This run recorded no LLM or tool calls.")
+    phases = {p: run.get(f"{p}_s") or 0.0 for p in ("planning", "execution", "reflection")}
+    st.caption("Seconds by phase: " + " · ".join(f"{p} {s:.2f}" for p, s in phases.items()))
+
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Inputs**")
+        try:
+            case = state.workspace().scenario(run["scenario"]).case(run["case_id"])
+            st.json(case.input)
+            st.markdown("**Expected**")
+            st.json(case.expected if not isinstance(case.expected, str) else {"expected": case.expected})
+        except CrewbenchError as exc:
+            st.caption(f"Case not available in this workspace: {exc}")
+    with right:
+        st.markdown("**Output**")
+        st.code(run.get("output") or "(no output)", language=None, wrap_lines=True)
+        st.markdown(f"**Grade:** {'passed' if run['passed'] else 'not passed'}, score {run['score']:.2f}")
+        if run.get("grade_reason"):
+            st.caption(run["grade_reason"])
+    if run.get("error"):
+        st.error(f"Run error: {run['error']}")
+    errors = [c for c in llm_calls if c.get("status") != "ok"] + [c for c in tool_calls if c.get("status") == "error"]
+    with st.expander(f"Errors and retries ({len(errors)} failed calls, {run['retries']} retries, "
+                     f"{run['attempts']} attempts)", expanded=bool(errors)):
+        if errors:
+            st.dataframe([{"seq": c.get("seq"), "kind": "tool" if "tool" in c else "LLM", "agent": c.get("agent"),
+                           "what": c.get("tool") or c.get("model"), "status": c.get("status"),
+                           "error": c.get("error")} for c in errors], hide_index=True, width="stretch")
+        else:
+            st.caption("No failed calls.")
+    with st.expander("All calls"):
+        st.dataframe(llm_calls, hide_index=True, width="stretch")
+        st.dataframe([{**c, "input": json.dumps(c.get("input"))[:300] if not isinstance(c.get("input"), str)
+                       else c["input"][:300]} for c in tool_calls], hide_index=True, width="stretch")

@@ -1,0 +1,252 @@
+"""One AppTest per Streamlit page: it renders without exception, its key widgets are there, and
+its main action works against a throwaway workspace and runs.db (CREWBENCH_WORKSPACE/_DB)."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+REPO = Path(__file__).resolve().parent.parent
+TIMEOUT = 90  # the first script run in a process pays `import crewai` (~5 s)
+FAST = {"transient_rate": 0.0, "malformed_rate": 0.0}
+
+
+@pytest.fixture
+def ui_env(tmp_path, monkeypatch):
+    root = tmp_path / "ws"
+    root.mkdir()
+    for folder in ("roles", "crews", "scenarios"):
+        shutil.copytree(REPO / folder, root / folder,
+                        ignore=shutil.ignore_patterns("*.db", "__pycache__", ".cache"))
+    monkeypatch.setenv("CREWBENCH_WORKSPACE", str(root))
+    monkeypatch.setenv("CREWBENCH_DB", str(tmp_path / "runs.db"))
+    return root, tmp_path / "runs.db"
+
+
+def _page(name: str) -> None:
+    # Runs inside AppTest: one page module, the way app.py's st.navigation would run it.
+    import importlib
+
+    from crewbench.ui import state
+
+    state.init()
+    importlib.import_module(f"crewbench.ui.{name}").render()
+
+
+def page(name: str) -> AppTest:
+    at = AppTest.from_function(_page, args=(name,), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(at: AppTest, *kinds: str) -> str:
+    return "\n".join(str(e.value) for kind in kinds for e in getattr(at, kind))
+
+
+def run_experiment_with_baseline(root: Path, db: Path) -> str:
+    from crewbench.runner import ExperimentConfig, run_experiment
+    from crewbench.store import Store
+    from crewbench.workspace import Workspace
+
+    ws = Workspace(root)
+    store = Store(db)
+    try:
+        config = ExperimentConfig(crews=[ws.crew("mini_sequential")], reps=2, latency_scale=0.0,
+                                  with_baselines=True, concurrency=4, sim_overrides=FAST, backoff_s=0.0)
+        return run_experiment(config, store=store, workspace=ws)
+    finally:
+        store.close()
+
+
+def test_app_entry_renders(ui_env):
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Roles"  # the default page
+    assert "runs.db" in texts(at.sidebar, "caption")
+
+
+def test_roles_create_and_inline_error(ui_env):
+    root, _ = ui_env
+    at = page("roles")
+    assert at.radio(key="roles:choice").value == "➕ new role"
+    new = "➕ new role"
+    at.text_input(key=f"roles:name:{new}").input("triage_helper")
+    at.text_input(key=f"roles:role:{new}").input("Triage Helper")
+    at.text_area(key=f"roles:goal:{new}").input("")  # missing goal: shown next to the field
+    at.text_area(key=f"roles:backstory:{new}").input("You help.")
+    _submit(at)
+    assert not (root / "roles" / "triage_helper.yaml").exists()
+    assert "is missing" in texts(at, "error")
+    at.text_area(key=f"roles:goal:{new}").input("Route messages well.")
+    _submit(at)
+    assert not at.exception
+    assert (root / "roles" / "triage_helper.yaml").is_file()
+    assert at.radio(key="roles:choice").value == "triage_helper"
+
+
+def _submit(at: AppTest) -> None:
+    # Form submit buttons are buttons in AppTest; the save button is the form's only one.
+    next(button for button in at.button if button.label == "Save role").click()
+    at.run()
+
+
+def test_crew_builder_save_with_baseline(ui_env):
+    root, _ = ui_env
+    at = page("crew_builder")
+    assert at.selectbox(key="builder:source").value == "➕ new crew"
+    sfx = "➕ new crew"
+    at.text_input(key=f"builder:name:{sfx}").input("ui_crew")
+    at.selectbox(key=f"builder:scenario:{sfx}").select("mini_triage")
+    at.multiselect(key=f"builder:agents:{sfx}").select("mini_router").select("mini_reviewer")
+    at.run()
+    at.number_input(key=f"builder:count:{sfx}").set_value(2)
+    at.run()
+    at.text_input(key=f"builder:t0:name:{sfx}").input("route")
+    at.text_area(key=f"builder:t0:desc:{sfx}").input("Route this message: {message}")
+    at.text_input(key=f"builder:t0:expected:{sfx}").input("A team name.")
+    at.selectbox(key=f"builder:t0:agent:{sfx}").select("mini_router")
+    at.text_input(key=f"builder:t1:name:{sfx}").input("review")
+    at.text_area(key=f"builder:t1:desc:{sfx}").input("Check the routing of: {message}")
+    at.text_input(key=f"builder:t1:expected:{sfx}").input('JSON {"team": ..., "priority": ...}')
+    at.selectbox(key=f"builder:t1:agent:{sfx}").select("mini_reviewer")
+    at.run()
+    at.multiselect(key=f"builder:t1:context:{sfx}").select("route")
+    at.run()
+    assert not at.exception
+    assert not at.error, texts(at, "error")
+    charts = at.get("graphviz_chart")
+    assert charts and "context" in charts[0].proto.spec
+    at.button(key="builder:baseline").click()
+    at.run()
+    assert not at.exception
+    assert (root / "crews" / "ui_crew.yaml").is_file()
+    assert (root / "crews" / "ui_crew_baseline.yaml").is_file()
+    assert "baseline" in texts(at, "success")
+
+
+def test_crew_builder_shows_error_next_to_task(ui_env):
+    at = page("crew_builder")
+    at.selectbox(key="builder:source").select("mini_concurrent")
+    at.run()
+    sfx = "mini_concurrent"
+    last = at.number_input(key=f"builder:count:{sfx}").value - 1
+    at.multiselect(key=f"builder:t{last}:context:{sfx}").set_value([])  # a join without branches
+    at.run()
+    assert not at.exception
+    assert "join" in texts(at, "error")
+    assert at.button(key="builder:save").disabled
+
+
+def test_scenarios_run_one_case(ui_env):
+    _, db = ui_env
+    at = page("scenarios")
+    at.selectbox(key="scenarios:scenario").select("mini_triage")
+    at.run()
+    assert at.dataframe, "cases table"
+    at.selectbox(key="scenarios:crew:mini_triage").select("mini_sequential")
+    at.button(key="scenarios:go").click()
+    at.run()
+    assert not at.exception
+    assert not at.error, texts(at, "error")
+    assert "Trace" in texts(at, "markdown")
+    from crewbench.store import Store
+
+    store = Store(db)
+    assert len(store.runs(store.experiments()[0]["id"])) == 1
+
+
+def test_run_page_runs_in_background(ui_env):
+    _, db = ui_env
+    at = page("run")
+    at.multiselect(key="run:crews").set_value(["mini_sequential"])
+    at.number_input(key="run:reps").set_value(1)
+    at.slider(key="run:latency").set_value(0.0)
+    at.checkbox(key="run:baselines").check()
+    next(b for b in at.button if b.label == "Start").click()
+    at.run()
+    assert not at.exception
+    assert not at.error, texts(at, "error")
+    from crewbench.store import Store
+
+    store = Store(db)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        rows = store.experiments()
+        if rows and rows[0]["status"] != "running":
+            break
+        time.sleep(0.5)
+    assert rows and rows[0]["status"] == "finished"
+    assert rows[0]["runs"] == 12  # 6 cases × 1 rep × (crew + baseline)
+    at.run()  # the page shows the finished experiment again, read back from runs.db
+    assert "finished" in texts(at, "success")
+    assert {m.label for m in at.metric} >= {"done", "succeeded", "failed", "cost so far"}
+
+
+def test_compare_renders_a_verdict(ui_env):
+    root, db = ui_env
+    run_experiment_with_baseline(root, db)
+    at = page("compare")
+    verdicts = texts(at, "success", "warning", "info", "error")
+    assert "mini_sequential" in verdicts and "vs" in verdicts
+    assert "Simulated data" in texts(at, "warning")
+    assert at.dataframe
+    assert len(at.get("plotly_chart")) >= 5
+    assert len(at.get("download_button")) == 3
+
+
+def test_explorer_shows_timeline(ui_env):
+    root, db = ui_env
+    run_experiment_with_baseline(root, db)
+    at = page("explorer")
+    assert at.get("plotly_chart"), "timeline"
+    assert "latency" in {m.label for m in at.metric}
+    assert "simulated" in texts(at, "markdown")
+
+
+def test_export_page_offers_downloads(ui_env):
+    root, db = ui_env
+    run_experiment_with_baseline(root, db)
+    at = page("export")
+    assert at.get("download_button")
+    at.radio(key="export:format").set_value("CrewDefinition YAML")
+    at.run()
+    assert not at.exception and not at.error, texts(at, "error")
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert any(label.endswith(".yaml") for label in labels), labels
+    assert any(label.endswith("_runs.csv") for label in labels), labels
+
+
+def test_approvals_approve_deny_and_timeout(ui_env):
+    _, db = ui_env
+    from crewbench.governance.approvals import approval, request_approval
+    from crewbench.store import Store
+
+    store = Store(db)
+    common = {"run_id": "run_x", "crew_name": "mini_sequential", "kind": "tool", "agent": "Router"}
+    yes = request_approval(store, tool="refund", arguments={"amount": 5, "email": "<EMAIL_1>"},
+                           reason="destructive", timeout_s=60, **common)
+    no = request_approval(store, tool="delete_account", arguments={}, reason="destructive", timeout_s=60,
+                          **common)
+    late = request_approval(store, tool="wire_money", arguments={}, reason="destructive", timeout_s=0.3,
+                            **common)
+    time.sleep(0.5)
+    at = page("approvals")
+    shown = texts(at, "markdown")
+    assert "refund" in shown and "delete_account" in shown
+    assert "wire_money" not in shown  # timed out: no longer answerable
+    assert "<EMAIL_1>" in texts(at, "code")  # arguments as governance redacted them
+    at.text_input(key="approvals:actor").input("alice")
+    at.button(key=f"approvals:yes:{yes}").click()
+    at.run()
+    assert approval(store, yes)["status"] == "approved" and approval(store, yes)["actor"] == "alice"
+    at.button(key=f"approvals:no:{no}").click()
+    at.run()
+    assert approval(store, no)["status"] == "denied"
+    assert approval(store, late)["status"] == "pending"  # governance marks it timed_out when it waits
+    assert "Nothing is waiting" in texts(at, "info")
