@@ -191,7 +191,8 @@ def baseline(crew, force, workspace_root):
 @click.option("--profile", default="small", show_default=True, help="Simulator profile.")
 @click.option("--fault", "faults", multiple=True,
               help="Fault injection: 429, 500, slow (repeatable); each applies to the next request.")
-@click.option("--latency-scale", default=0.0, show_default=True, type=float)
+@click.option("--latency-scale", default=0.0, show_default=True, type=float,
+              help="Multiply the simulated latency (0 = answer at once).")
 def sim_serve(port, profile, faults, latency_scale):
     """Serve the simulator as an OpenAI-compatible endpoint on 127.0.0.1."""
     from .llm.server import serve
@@ -216,3 +217,7 @@ _register_optional()
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -80,7 +80,8 @@ def import_cmd(path, process, name, role_prefix, overwrite, workspace_root):
 
 @click.command("export-results")
 @click.argument("experiment")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
+              help="File format of the exported runs, LLM calls and tool calls.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="runs.db to read (default: runs.db in the workspace).")

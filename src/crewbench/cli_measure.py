@@ -46,7 +46,7 @@ _db_option = click.option("--db", "db_path", default="runs.db", show_default=Tru
 @click.command("compare")
 @click.argument("selectors", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "markdown", "json", "csv"]),
-              default="table", show_default=True)
+              default="table", show_default=True, help="Output format of the comparison.")
 @click.option("--fail-on-regression", is_flag=True,
               help=f"Exit {REGRESSION_EXIT} if any later arm's success drops below the first's "
                    "by more than --threshold-pp.")

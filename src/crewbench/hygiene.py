@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["CREWAI_SWITCHES", "apply", "import_crewai", "storage_dir"]
+__all__ = ["CREWAI_SWITCHES", "apply", "home_dir", "import_crewai", "storage_dir"]
 
 CREWAI_SWITCHES = {
     "CREWAI_DISABLE_TELEMETRY": "true",
@@ -29,12 +29,23 @@ def storage_dir() -> Path:
     return (base / "crewai-storage").resolve()
 
 
+def home_dir() -> Path:
+    """The HOME CrewAI sees: some of its files (``~/.config/crewai``, a credentials key) only
+    follow HOME, so a crewbench process points HOME inside the workbench's own directory."""
+    return storage_dir().parent / "home"
+
+
 def apply() -> Path:
     for key, value in CREWAI_SWITCHES.items():
         os.environ[key] = value
     directory = storage_dir()
     directory.mkdir(parents=True, exist_ok=True)
     os.environ["CREWAI_STORAGE_DIR"] = str(directory)
+    home = home_dir()
+    if os.environ.get("HOME") != str(home):
+        os.environ.setdefault("CREWBENCH_USER_HOME", os.environ.get("HOME", ""))
+        home.mkdir(parents=True, exist_ok=True)
+        os.environ["HOME"] = str(home)
     return directory
 
 

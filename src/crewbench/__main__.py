@@ -1,0 +1,5 @@
+"""python -m crewbench"""
+
+from .cli import main
+
+main()
