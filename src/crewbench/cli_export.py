@@ -82,7 +82,8 @@ def import_cmd(path, process, name, role_prefix, overwrite, workspace_root):
 @click.argument("experiment")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
               help="File format of the exported runs, LLM calls and tool calls.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write the result files into.")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="runs.db to read (default: runs.db in the workspace).")
 @_workspace_option
