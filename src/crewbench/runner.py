@@ -215,7 +215,8 @@ class _Experiment:
         self.lock = threading.Lock()
         self.limiter = RateLimiter(config.rps) if config.rps else None
         self.governor = None
-        if config.policy:
+        # A run's policy applies to every crew; without one, crews naming a policy are governed.
+        if config.policy or any((crew.extra or {}).get("policy") for crew in config.crews):
             from .governance import make_governor
 
             self.governor = make_governor(config.policy, workspace=workspace, store=store)
@@ -282,6 +283,7 @@ class _Experiment:
         governor = self.governor
         if governor is not None:
             options.guardrail = governor.output_guardrail(run_id=run_id, crew=crew_spec, scenario=scenario, case=case)
+            options.guardrail_max_retries = getattr(options.guardrail, "max_retries", options.guardrail_max_retries)
         holder: dict[str, Any] = {"llm": [], "tools": []}
         run_key_id = f"{run_key}:{time.monotonic_ns()}"
 

@@ -85,8 +85,32 @@ def _v1(db: sqlite_utils.Database) -> None:
     db["experiments"].create_index(["created_at"], index_name="experiments_by_time")
 
 
+def _v2(db: sqlite_utils.Database) -> None:
+    """Governance: every policy decision, and approval requests a person answers."""
+    db["policy_decisions"].create(
+        {
+            "id": str, "run_id": str, "experiment_id": str, "crew_name": str, "layer": str,
+            "rule": str, "action": str, "actor": str, "enforced": int, "violation": int,
+            "agent": str, "tool": str, "detail": str, "at": float,
+        },
+        pk="id",
+    )
+    db["approvals"].create(
+        {
+            "id": str, "run_id": str, "experiment_id": str, "crew_name": str, "kind": str,
+            "agent": str, "tool": str, "arguments": str, "reason": str, "status": str,
+            "requested_at": float, "timeout_s": float, "expires_at": float,
+            "answered_at": float, "actor": str,
+        },
+        pk="id",
+    )
+    db["policy_decisions"].create_index(["run_id", "at"], index_name="policy_decisions_by_run")
+    db["policy_decisions"].create_index(["experiment_id"], index_name="policy_decisions_by_experiment")
+    db["approvals"].create_index(["status", "requested_at"], index_name="approvals_by_status")
+
+
 # Append only: a migration's index + 1 is the schema version it produces.
-MIGRATIONS = [_v1]
+MIGRATIONS = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
