@@ -110,7 +110,26 @@ def build_crew(spec: CrewSpec, options: BuildOptions):
             if task.agent is not None:
                 members.setdefault(id(task.agent), task.agent)
         crew_kwargs["agents"] = list(members.values())
-    return Crew(**crew_kwargs)
+    crew = Crew(**crew_kwargs)
+    # CrewAI logs every task output to one SQLite replay table shared by all crews in the
+    # process (and cleared at each kickoff), so concurrent runs only contend on its lock;
+    # crewbench records outputs itself and never replays, so the log is switched off.
+    crew._task_output_handler = _NoReplayLog()
+    return crew
+
+
+class _NoReplayLog:
+    def update(self, task_index, log) -> None:
+        pass
+
+    def add(self, *args, **kwargs) -> None:
+        pass
+
+    def reset(self) -> None:
+        pass
+
+    def load(self) -> list:
+        return []
 
 
 def _make_tool(name: str, declared: dict[str, Any]):
