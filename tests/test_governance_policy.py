@@ -96,3 +96,25 @@ def test_cli_policies_and_approvals(tmp_path):
     again = runner.invoke(cli, ["approvals", "--db", str(tmp_path / "runs.db"), "--approve", approval_id,
                                 "--actor", "carol"])
     assert again.exit_code == 1 and "already denied" in again.output
+
+
+def test_output_problem_by_schema_type():
+    from crewbench.governance.governor import _output_problem
+
+    ticket = {"type": "object", "required": ["team"]}
+    assert _output_problem('Here: {"team": "billing"}', ticket) is None
+    assert "no JSON object" in _output_problem("billing", ticket)
+    assert "team" in _output_problem('{"queue": 1}', ticket)
+    text = {"type": "string", "minLength": 5}
+    assert _output_problem("A synthesis citing [D001].", text) is None
+    assert _output_problem("no", text)
+    assert _output_problem("[1, 2]", {"type": "array", "maxItems": 1})
+
+
+def test_scenario_final_review_is_high_risk():
+    from types import SimpleNamespace
+
+    policy = load_policy("staging", MAIN / "policies")          # staging names no scenario
+    research = SimpleNamespace(name="research_x", raw={"escalation": {"final_review": True}})
+    assert policy.high_risk_rule(research) == "always"
+    assert policy.high_risk_rule(SimpleNamespace(name="other", raw={})) == "never"

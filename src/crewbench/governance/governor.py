@@ -331,15 +331,10 @@ class Governor:
         schema, enforce = scenario.output_schema, state.policy.enforce
 
         def check_output_schema(task_output):
+            raw = ""
             try:
                 raw = getattr(task_output, "raw", None) or str(task_output)
-                match = _JSON_OBJECT.search(raw)
-                problem = "no JSON object in the final answer" if not match else None
-                if match:
-                    try:
-                        problem = _schema_problem(json.loads(match.group(0)), schema)
-                    except ValueError as exc:
-                        problem = f"malformed JSON ({exc})"
+                problem = _output_problem(raw, schema)
             except Exception as exc:  # noqa: BLE001 - fail closed
                 problem = f"output validation failed ({type(exc).__name__}: {exc})"
             if not problem:
@@ -348,8 +343,9 @@ class Governor:
                          violation=True, detail=problem)
             if not enforce:
                 return True, raw
+            shape = "a JSON object" if schema.get("type", "object") in ("object", "array") else "text"
             return False, (f"The final answer does not match the required output schema: {problem}. "
-                           f"Answer with only a JSON object matching {json.dumps(schema)}")
+                           f"Answer with only {shape} matching {json.dumps(schema)}")
 
         check_output_schema.max_retries = state.policy.get("output.guardrail_max_retries")
         return check_output_schema
@@ -414,6 +410,28 @@ def _schema_problem(value: Any, schema: dict) -> str | None:
         return None
     where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
     return f"{where}: {error.message}"
+
+
+def _output_problem(raw: str, schema: dict) -> str | None:
+    """Why ``raw`` breaks the output schema. An object schema checks the JSON object inside
+    the text; a string schema checks the text itself; any other schema checks the text parsed
+    as JSON (or as a string when it does not parse)."""
+    kind = schema.get("type", "object")
+    if kind == "string":
+        return _schema_problem(raw, schema)
+    if kind == "object":
+        match = _JSON_OBJECT.search(raw)
+        if not match:
+            return "no JSON object in the final answer"
+        try:
+            return _schema_problem(json.loads(match.group(0)), schema)
+        except ValueError as exc:
+            return f"malformed JSON ({exc})"
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = raw
+    return _schema_problem(value, schema)
 
 
 def _high_risk(rule: Any, case, output: str) -> bool:

@@ -11,9 +11,10 @@ Definitions (shown beside success and cost per success by the comparison):
   high-risk output rejected at human review. ``violations_per_run`` = violations / governed runs.
 * **blocked calls** — tool calls the tool layer stopped (``blocked`` or ``denied``); held
   (``escalated``) calls are counted separately.
-* **human interventions** — a run needed a person when it has a decision that hands it to one
-  (``escalated``) or that a person (or an approval timeout) answered (``approved`` / ``denied``
-  by an actor other than ``policy``). ``human_intervention_rate`` = such runs / governed runs.
+* **human interventions** — a run needed a person when it ended ``escalated`` (the grader or a
+  governance checkpoint handed it to one) or has a decision that hands it to one (``escalated``)
+  or that a person (or an approval timeout) answered (``approved`` / ``denied`` by an actor
+  other than ``policy``). ``human_intervention_rate`` = such runs / governed runs.
 * **compliance rate** — share of governed runs with no violation at all.
 """
 
@@ -61,6 +62,7 @@ def summarize(runs: list[dict], decisions: list[dict]) -> dict[str, Any]:
                 redacted_entities.update(json.loads(decision.get("detail") or "{}"))
             except (ValueError, TypeError):
                 pass
+    intervened |= {run["id"] for run in runs if run.get("status") == "escalated"}
     redacted_runs = len({d["run_id"] for d in decisions if d.get("action") == "redacted"})
     count = len(governed)
     return {

@@ -29,7 +29,8 @@ value of the policy it ``extends``, else the built-in default below)::
 
 A high-risk rule is ``always``, ``never``, ``{output_field: NAME}`` (the final output's JSON
 field is truthy) or ``{case_tag: TAG}``. A scenario may carry its own rule as
-``policy: {high_risk: ...}`` in scenario.yaml; the policy file's rule wins.
+``policy: {high_risk: ...}`` in scenario.yaml, and ``escalation: {final_review: true}`` means
+``always``; the policy file's rule wins. Only enforcing policies apply the checkpoint.
 """
 
 from __future__ import annotations
@@ -115,8 +116,13 @@ class Policy:
         rules = self.data["output"]["human_review"] or {}
         if scenario.name in rules:
             return rules[scenario.name]
-        scenario_policy = (getattr(scenario, "raw", {}) or {}).get("policy") or {}
-        return scenario_policy.get("high_risk", "never") if isinstance(scenario_policy, dict) else "never"
+        raw = getattr(scenario, "raw", {}) or {}
+        scenario_policy = raw.get("policy") or {}
+        if isinstance(scenario_policy, dict) and "high_risk" in scenario_policy:
+            return scenario_policy["high_risk"]
+        escalation = raw.get("escalation") or {}
+        # A scenario that declares a final human review (research_assistant) is high risk.
+        return "always" if isinstance(escalation, dict) and escalation.get("final_review") else "never"
 
 
 def _merge(base: dict, override: dict) -> dict:
