@@ -74,8 +74,8 @@ def test_app_entry_renders(ui_env):
 def test_roles_create_and_inline_error(ui_env):
     root, _ = ui_env
     at = page("roles")
-    assert at.radio(key="roles:choice").value == "➕ new role"
-    new = "➕ new role"
+    assert at.radio(key="roles:choice").value == "(new role)"
+    new = "(new role)"
     at.text_input(key=f"roles:name:{new}").input("triage_helper")
     at.text_input(key=f"roles:role:{new}").input("Triage Helper")
     at.text_area(key=f"roles:goal:{new}").input("")  # missing goal: shown next to the field
@@ -99,8 +99,8 @@ def _submit(at: AppTest) -> None:
 def test_crew_builder_save_with_baseline(ui_env):
     root, _ = ui_env
     at = page("crew_builder")
-    assert at.selectbox(key="builder:source").value == "➕ new crew"
-    sfx = "➕ new crew"
+    assert at.selectbox(key="builder:source").value == "(new crew)"
+    sfx = "(new crew)"
     at.text_input(key=f"builder:name:{sfx}").input("ui_crew")
     at.selectbox(key=f"builder:scenario:{sfx}").select("mini_triage")
     at.multiselect(key=f"builder:agents:{sfx}").select("mini_router").select("mini_reviewer")

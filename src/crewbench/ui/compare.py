@@ -47,9 +47,19 @@ def arm_options(experiments: list[dict], runs_by_exp: dict[str, list[str]]) -> l
 
 @st.cache_data(ttl=5, show_spinner="Measuring…")
 def _comparison(db: str, selectors: tuple[str, ...]):
+    """``compare.compare`` with short labels: crews of one experiment are named by crew alone."""
     from .. import compare as comparison
 
-    return comparison.compare(state._store(db), list(selectors))
+    store = state._store(db)
+    triples = [triple for selector in selectors for triple in comparison.resolve(store, selector)]
+    names = [name for _, _, name in triples]
+    short = len({exp["id"] for exp, _, _ in triples}) == 1 and len(set(names)) == len(names)
+    arms = [comparison.load_arm(store, exp, crew_id, name, label=name if short else None)
+            for exp, crew_id, name in triples]
+    ref = arms[0]
+    return comparison.Comparison(
+        arms=arms, verdicts=[comparison.verdict(ref, arm) for arm in arms[1:]],
+        scorecards=[comparison.scorecard(arm, ref if arm is not ref else None) for arm in arms])
 
 
 def render() -> None:
@@ -139,7 +149,7 @@ def _scorecards(comp) -> None:
             st.markdown(f"**{card['label']}**{sim}  \nstage reached: **{card['stage'] or 'none'}**")
             st.dataframe([{"stage": i["stage"], "check": i["label"],
                            "value": _fmt(i["value"]),
-                           "ok": "✅" if i["ok"] else ("—" if i["ok"] is None and i["optional"] else "❌")}
+                           "ok": "pass" if i["ok"] else ("n/a" if i["ok"] is None and i["optional"] else "FAIL")}
                           for i in card["items"]], hide_index=True, width="stretch")
 
 

@@ -17,7 +17,7 @@ from . import state
 __all__ = ["crew_data", "render", "topology_dot"]
 
 PAGE = "builder"
-NEW = "➕ new crew"
+NEW = "(new crew)"
 ANY_AGENT = "(manager assigns)"
 PROCESS_HELP = {
     "sequential": "Tasks run in order; each sees the outputs of the tasks before it (or its context).",
@@ -258,8 +258,13 @@ def _tasks(base: dict, sfx: str, agents: dict, manager: str | None, process: str
             t1, t2 = st.columns([1, 1])
             name = t1.text_input("Name", value=old.get("name", f"task_{index + 1}"), key=_k(f"t{index}:name:{sfx}"))
             agent_default = old.get("agent") or (ANY_AGENT if process == "hierarchical" else None)
-            agent = t2.selectbox("Agent", agent_options or [None],
-                                 index=agent_options.index(agent_default) if agent_default in agent_options else 0,
+            if agent_default in agent_options:
+                agent_index = agent_options.index(agent_default)
+            else:
+                # The task's agent left the crew: ask again rather than quietly reassign the task.
+                agent_index = None if old.get("agent") else 0
+            agent = t2.selectbox("Agent", agent_options or [None], index=agent_index,
+                                 placeholder="pick the agent that does this task",
                                  key=_k(f"t{index}:agent:{sfx}"))
             description = st.text_area("Description (use {input} placeholders from the scenario's cases)",
                                        value=old.get("description", ""), height=70,

@@ -14,12 +14,12 @@ import streamlit as st
 from ..errors import CrewbenchError
 from . import state
 
-__all__ = ["PHASE_COLORS", "render", "timeline_figure"]
+__all__ = ["PHASE_COLORS", "STATUS_COLOR", "render", "timeline_figure"]
 
 PAGE = "explorer"
 PHASE_COLORS = {"planning": "#6366f1", "execution": "#10b981", "reflection": "#f59e0b"}
-STATUS_ICON = {"success": "✅", "failed": "❌", "error": "⚠️", "escalated": "🙋", "rejected": "⛔",
-               "rate_limited": "⏳"}
+STATUS_COLOR = {"success": "green", "failed": "red", "error": "gray", "escalated": "orange",
+                "rejected": "violet", "rate_limited": "blue"}
 
 
 def _k(name: str) -> str:
@@ -86,7 +86,7 @@ def render() -> None:
     if not mine:
         st.info("No run matches.")
         return
-    labels = {r["id"]: f"{STATUS_ICON.get(r['status'], '?')} {r['case_id']} · {r['variant']} · rep {r['rep']} · {r['id']}"
+    labels = {r["id"]: f"[{r['status']}] {r['case_id']} · {r['variant']} · rep {r['rep']} · {r['id']}"
               for r in mine}
     run_id = st.selectbox("Run", list(labels), format_func=labels.get, key=_k(f"run:{exp_id}:{crew}"))
     try:
@@ -100,7 +100,7 @@ def render() -> None:
 def _show(run: dict) -> None:
     llm_calls = state.cached_llm_calls(state.db_path(), run["id"])
     tool_calls = state.cached_tool_calls(state.db_path(), run["id"])
-    st.markdown(f"### {STATUS_ICON.get(run['status'], '')} {run['status']} — {run['crew_name']} on "
+    st.markdown(f"### :{STATUS_COLOR.get(run['status'], 'gray')}[{run['status']}] — {run['crew_name']} on "
                 f"`{run['case_id']}` {state.sim_badge(run['simulated'])}")
     c = st.columns(6)
     c[0].metric("latency", f"{run['latency_s']:.2f} s")

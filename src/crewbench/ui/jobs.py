@@ -57,7 +57,7 @@ class JobRegistry:
         if config is not None and not config.name:
             # A unique name lets the page find the experiment row before run_experiment returns.
             crews = "+".join(crew.name for crew in config.crews)
-            config.name = f"{crews} · ui {time.strftime('%H:%M:%S')} {job_key}"
+            config.name = f"{crews} · {time.strftime('%m-%d %H:%M:%S')} #{job_key[:4]}"
         job = Job(key=job_key, name=config.name if config else f"resume {resume}", db=db)
         if config is not None:
             # Validate in the caller's thread so bad input is reported on the page, not lost.

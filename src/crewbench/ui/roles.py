@@ -16,7 +16,7 @@ from . import state
 __all__ = ["render", "role_data"]
 
 PAGE = "roles"
-NEW = "➕ new role"
+NEW = "(new role)"
 
 
 def _k(name: str) -> str:

@@ -86,7 +86,6 @@ def render() -> None:
             st.session_state[_k("job")] = job.key
             time.sleep(0.3)  # let the worker create the experiment row before the panel reads it
     _live()
-    _history()
 
 
 def _providers() -> None:
@@ -106,13 +105,12 @@ def _live() -> None:
     running = [j for j in registry.jobs() if j.running]
     if job is None and not running:
         _orphans()
-        return
-    if job is None:
-        job = running[0]
-    _panel(job)
-    others = [j for j in running if j is not job]
-    if others:
-        st.caption("Also running: " + ", ".join(j.name for j in others))
+    else:
+        _panel(job or running[0])
+        others = [j for j in running if j is not (job or running[0])]
+        if others:
+            st.caption("Also running: " + ", ".join(j.name for j in others))
+    _history()  # inside the fragment, so statuses and counts refresh with the panel
 
 
 def _panel(job: jobs.Job) -> None:

@@ -1,0 +1,242 @@
+"""End to end in a real headless Chromium: start ``streamlit run app.py`` on a throwaway
+workspace, create a role, build a crew from it, run it with the simulator, open the comparison
+against its baseline and download an export.
+
+Chromium is Debian's (/usr/bin/chromium), driven by Playwright without any browser download.
+Set CREWBENCH_SCREENSHOTS=<folder> to save a screenshot of every page on the way
+(docs/screenshots/ is made that way).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium (apt-get install chromium chromium-driver)")
+    root = tmp_path / "ws"
+    root.mkdir()
+    for folder in ("roles", "crews", "scenarios"):
+        shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("*.db", "__pycache__", ".cache"))
+    port = _free_port()
+    env = {**os.environ, "CREWBENCH_WORKSPACE": str(root), "CREWBENCH_DB": str(tmp_path / "runs.db"),
+           "CREWBENCH_HOME": str(tmp_path / "home")}
+    log = (tmp_path / "streamlit.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                log.flush()
+                pytest.fail("streamlit did not start:\n" + (tmp_path / "streamlit.log").read_text()[-3000:])
+            time.sleep(0.3)
+        yield url, root, tmp_path
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture
+def page():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        context = browser.new_context(viewport={"width": 1400, "height": 1700}, accept_downloads=True)
+        tab = context.new_page()
+        tab.set_default_timeout(60_000)
+        yield tab
+        browser.close()
+
+
+def _shot(page, name: str) -> None:
+    folder = os.environ.get("CREWBENCH_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.wait_for_timeout(1200)  # let charts and graphs finish drawing
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+def _open(page, url: str, path: str, title: str) -> None:
+    page.goto(f"{url}/{path}")
+    page.get_by_role("heading", name=title).first.wait_for()
+    _idle(page)
+
+
+def _idle(page) -> None:
+    # Streamlit shows a "running" status widget while the script runs.
+    page.wait_for_timeout(300)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=60_000)
+
+
+def _widget(page, testid: str, label: str):
+    return page.locator(f'[data-testid="{testid}"]').filter(has=page.get_by_text(label, exact=True)).first
+
+
+def _choose(page, testid: str, label: str, option: str) -> None:
+    """Pick an option in a selectbox or multiselect by typing it and pressing Enter."""
+    box = _widget(page, testid, label)
+    box.locator("input").first.click()
+    box.locator("input").first.fill(option)
+    page.get_by_role("option", name=option, exact=True).first.click()
+    _idle(page)
+
+
+def _pending_approval(db: Path) -> None:
+    # What governance writes when a policy holds a destructive tool call for a person.
+    from crewbench.governance.approvals import request_approval
+    from crewbench.store import Store
+
+    store = Store(db)
+    request_approval(store, run_id="run_demo", crew_name="e2e_crew", kind="tool", agent="Ticket Checker",
+                     tool="refund_order", arguments={"order_id": "A-1042", "amount": 49.0, "email": "<EMAIL_1>"},
+                     reason="refund_order is destructive; policy 'strict' asks a person", timeout_s=300)
+    store.close()
+
+
+def test_create_role_build_run_compare_export(server, page, tmp_path):
+    url, root, _ = server
+
+    # 1. create a role
+    _open(page, url, "", "Roles")  # the default page lives at /
+    page.get_by_label("File name (roles/<name>.yaml)").fill("e2e_checker")
+    page.get_by_role("textbox", name="Role", exact=True).fill("Ticket Checker")
+    page.get_by_label("Goal").fill("Check the team and priority of every ticket before it leaves.")
+    page.get_by_label("Backstory").fill("You have reviewed support tickets for years.")
+    page.get_by_role("button", name="Save role").click()
+    _idle(page)
+    deadline = time.time() + 20
+    while not (root / "roles" / "e2e_checker.yaml").exists() and time.time() < deadline:
+        time.sleep(0.2)
+    assert (root / "roles" / "e2e_checker.yaml").is_file()
+    _shot(page, "roles")
+
+    # 2. build a crew: start from the sequential template, swap the reviewer for the new role
+    _open(page, url, "crew_builder", "Crew builder")
+    _choose(page, "stSelectbox", "Start from", "mini_sequential")
+    page.locator('input[aria-label="Crew name"][value="mini_sequential"]').wait_for()
+    # the new-crew form fades out while the template's form appears: wait until it is gone
+    page.wait_for_function("document.querySelectorAll('input[aria-label=\"Crew name\"]').length == 1")
+    name = page.get_by_label("Crew name")
+    name.fill("e2e_crew")
+    name.press("Enter")
+    _idle(page)
+    roles_box = _widget(page, "stMultiSelect", "Roles in this crew")
+    roles_box.locator("input").first.click()
+    roles_box.locator("input").first.press("Backspace")  # drops mini_reviewer, the last chip
+    page.keyboard.press("Escape")
+    _idle(page)
+    _choose(page, "stMultiSelect", "Roles in this crew", "e2e_checker")
+    page.keyboard.press("Escape")
+    _idle(page)
+    # the review task lost its agent with mini_reviewer: the builder asks for a new one
+    page.get_by_text("tasks[2].agent").first.wait_for(state="attached")
+    review = page.locator('[data-testid="stExpander"]').filter(has_text="Task 3: review").first
+    review.get_by_text("Task 3: review").click()
+    box = review.locator('[data-testid="stSelectbox"]').filter(has=page.get_by_text("Agent", exact=True)).first
+    box.locator("input").first.click()
+    page.get_by_role("option", name="e2e_checker", exact=True).first.click()
+    _idle(page)
+    page.locator('[data-testid="stGraphVizChart"] svg').first.wait_for()
+    _shot(page, "crew_builder")
+    page.get_by_role("button", name="Save + generate baseline").click()
+    page.get_by_text("single-agent baseline").first.wait_for()
+    assert (root / "crews" / "e2e_crew.yaml").is_file()
+    assert (root / "crews" / "e2e_crew_baseline.yaml").is_file()
+    assert "e2e_checker" in (root / "crews" / "e2e_crew.yaml").read_text()
+
+    # 3. run it and its baseline with the simulator
+    _open(page, url, "run", "Run an experiment")
+    crews_box = _widget(page, "stMultiSelect", "Crews (e.g. a crew and its baseline)")
+    crews_box.locator("input").first.click()
+    crews_box.locator("input").first.press("Backspace")
+    page.keyboard.press("Escape")
+    _choose(page, "stMultiSelect", "Crews (e.g. a crew and its baseline)", "e2e_crew")
+    _choose(page, "stMultiSelect", "Crews (e.g. a crew and its baseline)", "e2e_crew_baseline")
+    page.keyboard.press("Escape")
+    reps = page.get_by_label("Repetitions per case")
+    reps.fill("2")
+    slider = _widget(page, "stSlider", "Sim latency scale (0 = instant)").get_by_role("slider")
+    slider.focus()
+    slider.press("Home")  # latency 0: the sim answers at once
+    page.get_by_role("button", name="Start").click()
+    page.get_by_text("Experiment finished").first.wait_for(timeout=180_000)
+    _shot(page, "run")
+
+    # 4. the comparison against the baseline
+    _open(page, url, "compare", "Compare")
+    page.get_by_text(" vs ").first.wait_for()
+    page.get_by_text("Simulated data").first.wait_for()
+    verdict = page.locator('[data-testid="stAlert"]').filter(has_text=" vs ").first.inner_text()
+    assert "e2e_crew" in verdict and "baseline" in verdict
+    page.locator(".js-plotly-plot").first.wait_for()
+    _shot(page, "compare")
+
+    # 5. the other pages render (and are photographed for docs/screenshots)
+    _open(page, url, "explorer", "Run explorer")
+    page.locator(".js-plotly-plot").first.wait_for()
+    _shot(page, "explorer")
+    _open(page, url, "scenarios", "Scenarios")
+    _choose(page, "stSelectbox", "Scenario", "mini_triage")
+    page.get_by_role("tab", name="Run one case").click()
+    page.get_by_role("button", name="Run this case").click()
+    page.get_by_text("Trace").first.wait_for()
+    _shot(page, "scenarios")
+    _pending_approval(tmp_path / "runs.db")
+    _open(page, url, "approvals", "Approvals")
+    page.get_by_text("refund_order").first.wait_for()
+    _shot(page, "approvals")
+    page.get_by_role("button", name="Deny").click()
+    page.get_by_text("Denied refund_order").first.wait_for()
+
+    # 6. download an export of the crew
+    _open(page, url, "export", "Export / import")
+    _choose(page, "stSelectbox", "Crew", "e2e_crew")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download e2e_crew.zip").click()
+    target = tmp_path / "e2e_crew.zip"
+    info.value.save_as(target)
+    with zipfile.ZipFile(target) as archive:
+        names = archive.namelist()
+    assert "e2e_crew/crew.jsonc" in names, names
+    assert any(n.startswith("e2e_crew/agents/") for n in names), names
+    _shot(page, "export")
