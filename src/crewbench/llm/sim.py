@@ -193,7 +193,7 @@ class SimLLM(BaseLLM):
         self._maybe_fail(rng)
 
         if response_model is not None or from_agent is None or self._is_converter(messages):
-            answer = self._final_text(session, task_key, agent_role, rng, count_message_tokens(messages))
+            answer = self._final_text(session, task_key, agent_role, rng, count_message_tokens(messages), messages)
             return _fit_to_model(_json_part(answer), response_model), LLMCallType.LLM_CALL
 
         tool_names = self._tool_names(from_agent, tools, messages)
@@ -218,7 +218,7 @@ class SimLLM(BaseLLM):
                     session.events.append(f"{task_key}: malformed reply ended the task early")
                 return f"Thought: I should check with {next_call[0]} before answering.", LLMCallType.LLM_CALL
             return self._tool_call(next_call, native=bool(tools) and self.supports_function_calling())
-        answer = self._final_text(session, task_key, agent_role, rng, count_message_tokens(messages))
+        answer = self._final_text(session, task_key, agent_role, rng, count_message_tokens(messages), messages)
         if self.supports_function_calling() and tools:
             return answer, LLMCallType.LLM_CALL
         return f"Thought: I now know the final answer\nFinal Answer: {answer}", LLMCallType.LLM_CALL
@@ -307,7 +307,7 @@ class SimLLM(BaseLLM):
     # Each task's answer is right or wrong given only the tasks it reads (its context), so the
     # outcome of parallel branches does not depend on which thread finishes first.
     def _final_text(self, session: SimSession, task_key: str, agent_role, rng: random.Random,
-                    prompt_tokens: int = 0) -> str:
+                    prompt_tokens: int = 0, messages=()) -> str:
         with session.lock:
             if session.decided.get(task_key):
                 return session.decided[task_key]
@@ -317,12 +317,22 @@ class SimLLM(BaseLLM):
                 answer = session.scenario.render_answer(session.case, not error, rng)
             else:
                 answer = "Simulated answer."
+            if not self._is_final_task(session, task_key):
+                # Handoffs carry notes, as real agents pass on what they found, and the next
+                # agent pays for reading them.
+                answer = f"{answer}\n\nNotes for the next step: {_findings(messages)}"
             if rng.random() < self.profile.malformed_rate / 2:
                 answer = answer[: max(1, len(answer) // 2)]  # truncated output
                 session.task_garbage[task_key] = True
                 session.events.append(f"{task_key}: truncated output")
             session.decided[task_key] = answer
             return answer
+
+    @staticmethod
+    def _is_final_task(session: SimSession, task_key: str) -> bool:
+        if session.crew is None:
+            return True
+        return task_key == session.crew.tasks[-1].name
 
     def _decide(self, session: SimSession, task_key: str, agent_role, rng: random.Random,
                 prompt_tokens: int) -> bool:
@@ -351,21 +361,23 @@ class SimLLM(BaseLLM):
                 error = False
                 session.events.append(f"{task_key}: manager caught an error")
             return error
+        if role is not None and role.verifies:
+            if error and rng.random() < min(0.98, profile.catch_rate * factor):
+                session.events.append(f"{task_key}: reviewer caught an error")
+                error = False
+            elif not error and rng.random() < OVERCORRECTION_RATE:
+                session.events.append(f"{task_key}: reviewer over-corrected")
+                error = True
+        else:
+            error = self._own_step(session, task_key, role, factor, prompt_tokens, rng, error)
+        # What a handoff drops never reaches this agent, so not even a reviewer can restore it.
         owners = self._upstream_agents(crew, task)
         if owners:
             loss = profile.handoff_loss * HANDOFF_FACTOR.get(process, 1.0)
             if rng.random() < 1 - (1 - loss) ** len(owners):
                 error = True
                 session.events.append(f"{task_key}: handoff lost information")
-        if role is not None and role.verifies:
-            if error and rng.random() < min(0.98, profile.catch_rate * factor):
-                session.events.append(f"{task_key}: reviewer caught an error")
-                return False
-            if not error and rng.random() < OVERCORRECTION_RATE:
-                session.events.append(f"{task_key}: reviewer over-corrected")
-                return True
-            return error
-        return self._own_step(session, task_key, role, factor, prompt_tokens, rng, error)
+        return error
 
     def _own_step(self, session, task_key, role, factor, prompt_tokens, rng, error) -> bool:
         accuracy = self._effective_accuracy(role, factor, prompt_tokens)
@@ -406,6 +418,19 @@ class SimLLM(BaseLLM):
         sources = cls._upstream_tasks(crew, task)
         owners = {t.agent for t in crew.tasks if t.name in sources} if crew is not None else set()
         return {owner for owner in owners if owner and owner != task.agent}
+
+
+def _findings(messages, limit: int = 700) -> str:
+    """What the agent saw from its tools (observations), condensed for the next agent."""
+    seen = []
+    for message in messages or ():
+        content = message.get("content")
+        if message.get("role") == "tool" and isinstance(content, str):
+            seen.append(content)
+        elif isinstance(content, str) and "Observation:" in content:
+            seen.append(content.split("Observation:", 1)[1])
+    text = " ".join(" ".join(seen).split())
+    return text[:limit] if text else "no tool output; reasoning from the request alone."
 
 
 def _called_tools(messages) -> list[str]:
