@@ -240,3 +240,14 @@ def test_create_role_build_run_compare_export(server, page, tmp_path):
     assert "e2e_crew/crew.jsonc" in names, names
     assert any(n.startswith("e2e_crew/agents/") for n in names), names
     _shot(page, "export")
+
+    # 7. and import that project back under another name
+    page.get_by_role("tab", name="Import a project").click()
+    page.get_by_label("Crew name (blank = the project's)").fill("e2e_imported")
+    page.get_by_label("Role file prefix (avoids clashes)").fill("imp_")
+    page.keyboard.press("Tab")
+    _idle(page)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(target))
+    page.get_by_role("button", name="Import into the workspace").click()
+    page.get_by_text("Imported crew e2e_imported").first.wait_for()
+    assert (root / "crews" / "e2e_imported.yaml").is_file()

@@ -186,6 +186,33 @@ def test_run_page_runs_in_background(ui_env):
     at.run()  # the page shows the finished experiment again, read back from runs.db
     assert "finished" in texts(at, "success")
     assert {m.label for m in at.metric} >= {"done", "succeeded", "failed", "cost so far"}
+    reopened = page("run")  # a new session (tab reopened) finds the experiment too
+    assert "finished" in texts(reopened, "success")
+    assert next(m for m in reopened.metric if m.label == "done").value == "12"
+
+
+def test_run_page_cancel(ui_env):
+    _, db = ui_env
+    at = page("run")
+    at.multiselect(key="run:crews").set_value(["mini_hierarchical"])
+    at.number_input(key="run:reps").set_value(50)
+    at.number_input(key="run:concurrency").set_value(1)
+    at.slider(key="run:latency").set_value(0.5)
+    next(b for b in at.button if b.label == "Start").click()
+    at.run()
+    cancel = [b for b in at.button if b.label == "Cancel"]
+    assert cancel, "a running experiment offers Cancel"
+    cancel[0].click()
+    at.run()
+    from crewbench.store import Store
+
+    store = Store(db)
+    deadline = time.time() + 120
+    while time.time() < deadline and store.experiments()[0]["status"] == "running":
+        time.sleep(0.5)
+    row = store.experiments()[0]
+    assert row["status"] == "cancelled"
+    assert row["runs"] < 300  # 6 cases x 50 reps were asked for
 
 
 def test_compare_renders_a_verdict(ui_env):
