@@ -101,8 +101,9 @@ def _providers() -> None:
 @st.fragment(run_every=1.0)
 def _live() -> None:
     registry = jobs.registry()
-    job = registry.get(st.session_state.get(_k("job"), "")) or next(iter(registry.jobs()), None)
-    running = [j for j in registry.jobs() if j.running]
+    mine = [j for j in registry.jobs() if j.db == state.db_path()]  # one process may serve several dbs
+    job = registry.get(st.session_state.get(_k("job"), "")) or next(iter(mine), None)
+    running = [j for j in mine if j.running]
     if job is None and not running:
         _orphans()
     else:
