@@ -63,6 +63,7 @@ class Arm:
     created_at: float | None
     model: str | None
     summary: m.Summary
+    governance: dict[str, Any] | None = None   # compliance metrics, when a policy governed the runs
 
     def to_dict(self) -> dict[str, Any]:
         head = {k: v for k, v in self.__dict__.items() if k != "summary"}
@@ -111,7 +112,23 @@ def load_arm(store, exp: dict, crew_id: str | None, crew_name: str | None,
         model=exp.get("model"),
         summary=m.summarize_groups(groups, _latencies(store, params), exp.get("reps"),
                                    presorted=True),
+        governance=_governance(store, exp["id"], crew_id),
     )
+
+
+_GOVERNED_SQL = ("select 1 from policy_decisions where run_id in"
+                 " (select id from runs where experiment_id = ? and crew_id is ?) limit 1")
+
+
+def _governance(store, experiment_id: str, crew_id: str | None) -> dict[str, Any] | None:
+    """Compliance next to success and CPS — only for runs a policy governed."""
+    if "policy_decisions" not in store.db.table_names():
+        return None
+    if store.db.execute(_GOVERNED_SQL, [experiment_id, crew_id]).fetchone() is None:
+        return None
+    from .governance.metrics import governance_summary
+
+    return governance_summary(store, experiment_id, crew_id)
 
 
 def _group(crew_id: str | None, r: tuple) -> m.Group:
@@ -238,7 +255,8 @@ def _fmt_ratio(r: float | None) -> str:
 def verdict(a: Arm, b: Arm, alpha: float = ALPHA) -> dict[str, Any]:
     """The guide's rule: the candidate (b) is justified over the reference (a) only by a
     measurable (p < alpha) improvement in success rate or error handling (task failures that
-    reach the user: not success, not escalated). Compliance is not recorded in runs.db.
+    reach the user: not success, not escalated) or in compliance (share of governed runs with
+    no policy violation), when a policy governed both arms.
     Kinds: justified, regression, not justified (no measurable gain, costlier or more agents),
     no measurable difference (no gain, not costlier)."""
     d = compare_arms(a, b)
@@ -250,9 +268,12 @@ def verdict(a: Arm, b: Arm, alpha: float = ALPHA) -> dict[str, Any]:
     fewer_failures = (d.failure_pp or 0) < 0 and sig(d.failure_p)
     more_failures = (d.failure_pp or 0) > 0 and sig(d.failure_p)
     costlier = (d.cps_ratio or 1.0) > 1.0 or (b.agents or 0) > (a.agents or 0)
-    if worse or (more_failures and not better):
+    compliance_pp, compliance_p = _compliance_delta(a, b)
+    more_compliant = (compliance_pp or 0) > 0 and sig(compliance_p)
+    less_compliant = (compliance_pp or 0) < 0 and sig(compliance_p)
+    if worse or ((more_failures or less_compliant) and not better):
         kind = "regression"
-    elif better or fewer_failures:
+    elif better or fewer_failures or more_compliant:
         kind = "justified"
     elif costlier:
         kind = "not justified"
@@ -262,10 +283,27 @@ def verdict(a: Arm, b: Arm, alpha: float = ALPHA) -> dict[str, Any]:
             f"for {_fmt_ratio(d.cps_ratio)}")
     if fewer_failures or more_failures:
         text += f"; task failure {_fmt_pp(d.failure_pp)} ({fmt_p(d.failure_p)})"
+    if compliance_pp is not None:
+        text += f"; compliance {_fmt_pp(compliance_pp)} ({fmt_p(compliance_p)})"
     text = f"{b.label} vs {a.label} — {text}"
     if a.simulated or b.simulated:
         text += " [simulated data]"
     return {"kind": kind, "text": text, "delta": d}
+
+
+def _compliance_delta(a: Arm, b: Arm) -> tuple[float | None, float | None]:
+    """Δ compliance rate in percentage points and its Fisher p-value; None unless both governed."""
+    if not a.governance or not b.governance:
+        return None, None
+    counts = []
+    for arm in (a, b):
+        governed = arm.governance["governed_runs"] or 0
+        rate = arm.governance["compliance_rate"]
+        if not governed or rate is None:
+            return None, None
+        counts.append((round(rate * governed), governed))
+    (ka, na), (kb, nb) = counts
+    return 100 * (kb / nb - ka / na), _fisher(ka, na, kb, nb)
 
 
 def _fmt_pp(x: float | None) -> str:
@@ -454,6 +492,14 @@ def rows(comp: Comparison) -> list[tuple[str, list[str]]]:
     for key in keys:
         out.append((f"success: {key} cases", [_ci(a.summary.by_difficulty.get(key, m.Proportion(
             0, 0, None, None, None))) for a in arms]))
+    if any(a.governance for a in arms):
+        out.append(("compliance rate", [_pct(a.governance["compliance_rate"]) if a.governance else "not governed"
+                                        for a in arms]))
+        for key, label in (("blocked_calls", "blocked tool calls"), ("violations_per_run", "policy violations / run"),
+                           ("human_intervention_rate", "human intervention rate")):
+            out.append((label, [("—" if not a.governance else _pct(a.governance[key]) if key.endswith("rate")
+                                 else _num(a.governance[key], ".2f" if key.endswith("run") else ".0f"))
+                                for a in arms]))
     out.append(("readiness stage", [c["stage"] or "none" for c in cards]))
     return out
 
