@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parent.parent
 os.environ.setdefault("CREWBENCH_HOME", tempfile.mkdtemp(prefix="crewbench-bench-"))
 sys.path.insert(0, str(REPO / "src"))
 
-from crewbench import hygiene  # noqa: E402
+from crewbench import hygiene
 
 hygiene.apply()
 

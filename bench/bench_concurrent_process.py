@@ -6,7 +6,6 @@ Prints both wall times and their ratio (target ≤ 1.5: the branches really over
 from __future__ import annotations
 
 import statistics
-import time
 
 from _common import STEADY, temp_store, workspace
 

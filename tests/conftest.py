@@ -12,7 +12,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 _HOME = Path(tempfile.mkdtemp(prefix="crewbench-test-home-"))
 os.environ.setdefault("CREWBENCH_HOME", str(_HOME))
-from crewbench import hygiene  # noqa: E402
+from crewbench import hygiene
 
 hygiene.apply()
 

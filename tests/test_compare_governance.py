@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conftest import FAST
+
 from crewbench.compare import compare, render
 from crewbench.runner import ExperimentConfig, run_experiment
 

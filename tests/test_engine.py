@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import FAST
+
 from crewbench.runner import ExperimentConfig, run_experiment
 from crewbench.store import Store
 
@@ -174,3 +174,30 @@ def test_absurd_settings_are_refused_before_anything_runs(workspace, store, over
     with pytest.raises(CrewbenchError, match=fragment):
         run(workspace, store, [workspace.crew("mini_sequential")], **overrides)
     assert store.experiments() == []
+
+
+def test_injected_tool_failure_is_recorded_and_recovered(workspace, store):
+    exp = run(workspace, store, [workspace.crew("mini_sequential")], variants=["clean", "tool_failure"],
+              case_ids=["api-500s", "vat-number"])
+    runs = store.runs(exp)
+    perturbed = [r for r in runs if r["variant"] == "tool_failure"]
+    assert len(perturbed) == 2
+    for row in perturbed:
+        errors = [t for t in store.tool_calls(row["id"]) if t["status"] == "error"]
+        assert row["tool_errors"] == len(errors) >= 1
+        assert "injected failure" in errors[0]["error"]
+        assert row["status"] in ("success", "failed"), "CrewAI's tool retry recovers the outage"
+    assert all(r["tool_errors"] == 0 for r in runs if r["variant"] == "clean")
+
+
+def test_missing_optional_input_is_blank_not_a_crash(workspace, store):
+    from crewbench.runner import _kickoff_inputs
+    from crewbench.scenario import Case
+
+    scenario = workspace.scenario("support_triage")
+    optional = [k for k in scenario.input_schema.get("properties", {})
+                if k not in scenario.input_schema.get("required", [])]
+    case = Case(id="x", input={"message": "hello"}, expected={})
+    inputs = _kickoff_inputs(scenario, case)
+    assert inputs["message"] == "hello"
+    assert all(inputs[key] == "" for key in optional)

@@ -88,8 +88,8 @@ def test_sim_tool_inputs_are_valid_for_every_tool(scenarios, name):
 
 
 def test_code_review_cases_are_up_to_date(repo):
-    from crewbench.scenario import _load_module
+    from crewbench.scenario import load_scenario_module
 
-    builder = _load_module(repo / "scenarios" / "code_review" / "build_cases.py", "code_review_build")
+    builder = load_scenario_module(repo / "scenarios" / "code_review" / "build_cases.py", "code_review_build")
     current = (repo / "scenarios" / "code_review" / "cases.yaml").read_text(encoding="utf-8")
     assert builder.render() == current, "run python scenarios/code_review/build_cases.py"

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from crewbench.scenario import Case, _load_module, load_scenario
+from crewbench.scenario import Case, load_scenario, load_scenario_module
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +17,7 @@ def scenario(repo):
 
 @pytest.fixture(scope="module")
 def patching(repo):
-    return _load_module(repo / "scenarios" / "code_review" / "patching.py", "code_review_patching")
+    return load_scenario_module(repo / "scenarios" / "code_review" / "patching.py", "code_review_patching")
 
 
 @pytest.fixture(scope="module")

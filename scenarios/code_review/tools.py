@@ -18,14 +18,14 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from crewbench.hygiene import import_crewai
-from crewbench.scenario import _load_module
+from crewbench.scenario import load_scenario_module
 
 import_crewai()
 from crewai.tools import BaseTool  # CrewAI is imported after hygiene
 
 __all__ = ["BANDIT_KINDS", "RUFF_KINDS", "SecurityScanTool", "StaticAnalysisTool", "run_bandit", "run_ruff"]
 
-patching = _load_module(Path(__file__).with_name("patching.py"), "code_review_patching")
+patching = load_scenario_module(Path(__file__).with_name("patching.py"), "code_review_patching")
 
 # Rules beyond ruff's defaults: bugbear (B) for mutable defaults, SIM115 for unclosed files.
 RUFF_SELECT = "E4,E7,E9,F,B,SIM115"

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from pydantic import BaseModel, Field
-
 from crewai.tools import BaseTool
+from pydantic import BaseModel, Field
 
 DIRECTORY = {
     "billing": ["invoice", "charge", "refund", "vat", "payment", "price"],

@@ -25,9 +25,9 @@ def _tools():
     # Loaded lazily (and beside this file) so that importing the hooks does not import CrewAI.
     module = sys.modules.get("crewbench_scenarios.research_assistant_tools")
     if module is None:
-        from crewbench.scenario import _load_module
+        from crewbench.scenario import load_scenario_module
 
-        module = _load_module(Path(__file__).with_name("tools.py"), "research_assistant_tools")
+        module = load_scenario_module(Path(__file__).with_name("tools.py"), "research_assistant_tools")
     return module
 
 

@@ -13,18 +13,21 @@ Every agent gets a fresh LLM (CrewAI's usage counters live on the instance) and 
 
 from __future__ import annotations
 
-import contextvars
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .config import CrewSpec, RoleSpec
 from .errors import UnknownReference
 from .hygiene import import_crewai
 
-__all__ = ["BuildOptions", "build_crew", "tool_failure"]
+__all__ = ["INJECTED_FAILURES", "BuildOptions", "build_crew"]
 
-# Set by the runner for the perturbation that injects a tool failure: that tool fails once.
-tool_failure: contextvars.ContextVar[dict | None] = contextvars.ContextVar("crewbench_tool_failure", default=None)
+# CrewAI silently re-invokes a tool once when a call raises (its argument-filtering fallback in
+# tools/tool_usage.py), so a one-call outage would never be seen: the injected outage lasts two
+# invocations, which surfaces as one tool error that CrewAI's own tool retry then recovers.
+INJECTED_FAILURES = 2
+
 
 
 @dataclass
@@ -34,11 +37,15 @@ class BuildOptions:
     guardrail: Callable | None = None         # applied to the final task (output validation)
     guardrail_max_retries: int = 2
     max_retry_limit: int = 2
+    fail_tool_once: str | None = None         # the tool_failure perturbation: this tool has an outage
 
 
 def build_crew(spec: CrewSpec, options: BuildOptions):
     import_crewai()
     from crewai import Agent, Crew, Process, Task
+
+    # Shared by every copy of the tool in this crew, so the injected failure happens once per run.
+    failure_plan = {"tool": options.fail_tool_once, "remaining": INJECTED_FAILURES}
 
     def make_agent(name: str, role: RoleSpec, *, delegation: bool | None = None) -> Agent:
         agent_fields = dict(role.agent)
@@ -53,7 +60,8 @@ def build_crew(spec: CrewSpec, options: BuildOptions):
         }
         if delegation is not None:
             kwargs["allow_delegation"] = delegation
-        return Agent(llm=options.llm_factory(), tools=[_make_tool(t, options.tools) for t in tool_names], **kwargs)
+        return Agent(llm=options.llm_factory(), tools=[_make_tool(t, options.tools, failure_plan) for t in tool_names],
+                     **kwargs)
 
     agents: dict[str, Agent] = {}
     for name in spec.worker_names:
@@ -132,28 +140,30 @@ class _NoReplayLog:
         return []
 
 
-def _make_tool(name: str, declared: dict[str, Any]):
+def _make_tool(name: str, declared: dict[str, Any], failure_plan: dict | None = None):
     if ":" in name and name not in declared:
         import importlib
 
         module_name, _, class_name = name.partition(":")
         try:
             return getattr(importlib.import_module(module_name), class_name)()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any import failure means the tool cannot be used
             raise UnknownReference("<role>", "tools", f"cannot load tool {name!r}: {exc}",
                                    "install the package that provides it") from None
     if name not in declared:
         raise UnknownReference("<role>", "tools", f"unknown tool {name!r}",
                                f"use one of: {', '.join(sorted(declared))}")
     tool = declared[name].load_class()()
+    if failure_plan is None or failure_plan.get("tool") != name:
+        return tool
     original = tool._run
 
     def run_with_injected_failure(*args, **kwargs):
-        plan = tool_failure.get()
-        if plan is not None and plan.get("tool") == name and not plan.get("done"):
-            plan["done"] = True
+        if failure_plan["remaining"] > 0:
+            failure_plan["remaining"] -= 1
             raise RuntimeError(f"injected failure: {name} is temporarily unavailable")
         return original(*args, **kwargs)
 
+    # CrewAI builds its structured tool from the instance's ``_run``, so the wrapper is what runs.
     object.__setattr__(tool, "_run", run_with_injected_failure)
     return tool

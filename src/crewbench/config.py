@@ -28,8 +28,8 @@ from .yamlio import load_yaml_file
 
 __all__ = [
     "AGENT_FIELDS",
-    "PHASES",
     "PERMISSION_LEVELS",
+    "PHASES",
     "PROCESSES",
     "CrewSpec",
     "RoleSpec",

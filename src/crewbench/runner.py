@@ -16,19 +16,20 @@ the summed durations of its calls in that phase.
 
 from __future__ import annotations
 
-import concurrent.futures as futures
 import contextlib
 import hashlib
 import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
+from concurrent import futures
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from . import __version__
 from .baseline import derive_baseline
-from .build import BuildOptions, build_crew, tool_failure
+from .build import BuildOptions, build_crew
 from .config import CrewSpec, parse_crew
 from .errors import CrewbenchError, RunnerError
 from .llm.prices import cost_usd
@@ -38,7 +39,7 @@ from .scenario import Case, Grade, Scenario
 from .store import Store
 from .workspace import Workspace
 
-__all__ = ["ExperimentConfig", "Progress", "RateLimiter", "run_experiment", "phase_of"]
+__all__ = ["ExperimentConfig", "Progress", "RateLimiter", "phase_of", "run_experiment"]
 
 MAX_REPS = 1000
 MAX_CONCURRENCY = 64
@@ -145,7 +146,6 @@ def _install_rate_limit_hook():
             limiter = _limiter_var.get()
             if limiter is not None:
                 limiter.acquire()
-            return None
 
         register_before_llm_call_hook(wait_for_rate_limit)
         return _limiter_var
@@ -154,9 +154,8 @@ def _install_rate_limit_hook():
 def phase_of(record: dict, roles_by_role: dict[str, Any], manager_role: str | None,
              manager_tasks_seen: set) -> str:
     agent = record.get("agent")
-    if "tool" in record:
-        if "coworker" in (record.get("tool") or "").lower():
-            return "reflection"
+    if "tool" in record and "coworker" in (record.get("tool") or "").lower():
+        return "reflection"
     if not agent:
         return "reflection"
     key = " ".join(agent.lower().split())
@@ -184,6 +183,14 @@ def _slot_seed(seed: int, crew_id: str, case_id: str, variant: str, rep: int) ->
     return int(digest[:12], 16)
 
 
+def _kickoff_inputs(scenario: Scenario, case: Case) -> dict[str, Any]:
+    """The case's inputs, with every optional input it lacks as "" so that a crew may name
+    optional placeholders and a perturbation that drops a field does not crash interpolation."""
+    inputs = {key: "" for key in scenario.input_schema.get("properties", {})}
+    inputs.update(case.input)
+    return inputs
+
+
 def _cases(scenario: Scenario, config: ExperimentConfig) -> list[Case]:
     cases = scenario.cases()
     if config.case_ids:
@@ -199,7 +206,8 @@ def _cases(scenario: Scenario, config: ExperimentConfig) -> list[Case]:
         from .perturb import variants as make_variants
 
         for case in cases:
-            result.extend(make_variants(case, kinds, config.seed))
+            result.extend(make_variants(case, kinds, config.seed, tools=list(scenario.tools),
+                                        required=scenario.input_schema.get("required", [])))
     return result
 
 
@@ -279,6 +287,7 @@ class _Experiment:
                                          fixed_latency_s=config.fixed_latency_s,
                                          sim_overrides=config.sim_overrides, timeout_s=config.timeout_s),
             tools=self.workspace.tools(),
+            fail_tool_once=case.meta.get("inject_tool_failure"),
         )
         governor = self.governor
         if governor is not None:
@@ -291,8 +300,6 @@ class _Experiment:
             limiter_var = _install_rate_limit_hook() if self.limiter else None
             if limiter_var is not None:
                 limiter_var.set(self.limiter)
-            failure_plan = case.meta.get("inject_tool_failure")
-            tool_failure.set({"tool": failure_plan} if failure_plan else None)
             scope = (governor.run_scope(run_id=run_id, crew=crew_spec, scenario=scenario, case=case)
                      if governor is not None else contextlib.nullcontext())
             with recording(run_key_id) as recorder, scope:
@@ -301,11 +308,11 @@ class _Experiment:
                     crew = build_crew(crew_spec, options)
                     if self.simulated:
                         with sim_session(scenario=scenario, case=case, crew=crew_spec, seed=seed, run_key=run_key):
-                            output = crew.kickoff(inputs=dict(case.input))
+                            output = crew.kickoff(inputs=_kickoff_inputs(scenario, case))
                     else:
-                        output = crew.kickoff(inputs=dict(case.input))
+                        output = crew.kickoff(inputs=_kickoff_inputs(scenario, case))
                     holder["output"] = output.raw if hasattr(output, "raw") else str(output)
-                except Exception as exc:  # recorded on the run, never raised past it
+                except Exception as exc:  # noqa: BLE001 - recorded on the run, never raised past it
                     holder["exception"] = exc
 
         import contextvars
@@ -326,7 +333,7 @@ class _Experiment:
                 holder["grade"] = scenario.grade(case, holder["output"])
             except CrewbenchError as exc:
                 holder["exception"] = exc
-            except Exception as exc:  # a grader bug is this run's error, not the experiment's
+            except Exception as exc:  # noqa: BLE001 - a grader bug is this run's error, not the experiment's
                 holder["exception"] = RuntimeError(f"grader raised {type(exc).__name__}: {exc}")
         return holder
 

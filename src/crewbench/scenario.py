@@ -29,15 +29,16 @@ import json
 import random
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .config import NAME_PATTERN, PERMISSION_LEVELS
 from .errors import DefinitionError, ScenarioError
 from .yamlio import load_yaml_file
 
-__all__ = ["Case", "Grade", "Scenario", "ToolDecl", "load_scenario"]
+__all__ = ["Case", "Grade", "Scenario", "ToolDecl", "load_scenario", "load_scenario_module"]
 
 DIFFICULTIES = ("easy", "medium", "hard")
 SCENARIO_FIELDS = {
@@ -124,7 +125,7 @@ class Scenario:
     def sim_hooks(self) -> Any | None:
         if not self.sim_entry:
             return None
-        return _load_module(self.folder / self.sim_entry, f"{self.name}_sim")
+        return load_scenario_module(self.folder / self.sim_entry, f"{self.name}_sim")
 
     def grade(self, case: Case, output: str) -> Grade:
         grade = self.grader()(case, output)
@@ -172,7 +173,9 @@ _module_cache: dict[str, Any] = {}
 _module_lock = threading.RLock()
 
 
-def _load_module(path: Path, name: str):
+def load_scenario_module(path: Path, name: str):
+    """Import a scenario's Python file once per process (tools, graders and sim hooks use it
+    to load their sibling files)."""
     with _module_lock:
         return _load_module_locked(path, name)
 
@@ -199,7 +202,7 @@ def _load_entry(folder: Path | None, entry: str, where: str):
     if folder is None or ":" not in entry:
         raise ScenarioError(f"{where}: entry {entry!r} must look like 'file.py:name'")
     filename, attribute = entry.split(":", 1)
-    module = _load_module(folder / filename, f"{folder.name}_{Path(filename).stem}")
+    module = load_scenario_module(folder / filename, f"{folder.name}_{Path(filename).stem}")
     try:
         return getattr(module, attribute)
     except AttributeError:

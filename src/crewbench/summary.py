@@ -40,8 +40,8 @@ def experiment_summary(store: Store, experiment_key: str) -> dict:
 def format_summary(summary: dict) -> str:
     experiment = summary["experiment"]
     label = "SIMULATED — " if experiment["simulated"] else ""
-    lines = [f"{label}{experiment['name']} [{experiment['id']}] model {experiment['model']}, "
-             f"{experiment['reps']} reps, {experiment['status']}"]
+    lines = [(f"{label}{experiment['name']} [{experiment['id']}] model {experiment['model']}, "
+             f"{experiment['reps']} reps, {experiment['status']}")]
     header = f"{'crew':<32} {'runs':>5} {'success':>8} {'95% CI':>13} {'CPS $':>10} {'p50 s':>7} {'p95 s':>7} {'err':>4} {'esc':>4} {'retry':>5}"
     lines += [header, "-" * len(header)]
     for crew in summary["crews"]:

@@ -21,7 +21,7 @@ __all__ = ["RunRecorder", "current_run_id", "ensure_listener", "recording"]
 
 current_run_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("crewbench_run_id", default=None)
 
-_recorders: dict[str, "RunRecorder"] = {}
+_recorders: dict[str, RunRecorder] = {}
 _recorders_lock = threading.Lock()
 _listener_lock = threading.Lock()
 _listener_registered = False
@@ -77,7 +77,10 @@ def ensure_listener() -> None:
             LLMCallFailedEvent,
             LLMCallStartedEvent,
         )
-        from crewai.events.types.tool_usage_events import ToolUsageErrorEvent, ToolUsageFinishedEvent
+        from crewai.events.types.tool_usage_events import (
+            ToolUsageErrorEvent,
+            ToolUsageFinishedEvent,
+        )
 
         @crewai_event_bus.on(LLMCallStartedEvent)
         def _llm_started(source, event):

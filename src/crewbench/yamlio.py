@@ -39,7 +39,7 @@ _UniqueKeyLoader.add_constructor(
 
 def load_yaml_text(text: str, source: str | Path = "<text>") -> Any:
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
+        return yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f"line {mark.line + 1}" if mark else None

@@ -55,7 +55,7 @@ def is_sim(model: str | None) -> bool:
 
 def sim_profile(model: str) -> SimProfile:
     """``sim:small`` → the small profile; ``+native`` switches on native tool calling."""
-    spec = model[len("sim:"):] if model.startswith("sim:") else model
+    spec = model.removeprefix("sim:")
     name, _, flags = spec.partition("+")
     if name not in PROFILES:
         raise ModelError(f"unknown sim profile {name!r}; use one of: "

@@ -67,7 +67,7 @@ def make_llm(model: str, *, base_url: str | None = None, latency_scale: float = 
     except ImportError as exc:
         raise ModelError(f"model {model!r} needs a provider CrewAI does not have installed ({exc}); "
                          "use a native provider prefix such as openai/, anthropic/ or ollama/") from None
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - provider SDKs raise anything on bad settings
         raise ModelError(f"cannot create model {model!r}: {exc}") from None
 
 

@@ -58,7 +58,7 @@ class SimServer:
                 raise ValueError(f"unknown fault {fault!r}; use one of {', '.join(FAULTS)}")
         self.faults.extend(str(f) for f in faults)
 
-    def start(self) -> "SimServer":
+    def start(self) -> SimServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
         return self

@@ -28,8 +28,8 @@ from .tokens import count_message_tokens, count_tokens
 
 import_crewai()
 
-from crewai.events.types.llm_events import LLMCallType  # noqa: E402
-from crewai.llms.base_llm import BaseLLM, llm_call_context  # noqa: E402
+from crewai.events.types.llm_events import LLMCallType
+from crewai.llms.base_llm import BaseLLM, llm_call_context
 
 __all__ = ["SimLLM", "SimProviderError", "SimSession", "current_session", "sim_session"]
 
@@ -341,7 +341,7 @@ class SimLLM(BaseLLM):
         crew = session.crew
         _, role = session.role_spec(agent_role)
         process = crew.process if crew is not None else "sequential"
-        base_task, _, delegated = task_key.partition("@")
+        base_task, _, _delegated = task_key.partition("@")
         task = session.task_spec(base_task)
         upstream = self._upstream_tasks(crew, task)
         error = any(session.task_error.get(name, False) for name in upstream)

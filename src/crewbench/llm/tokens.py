@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["count_tokens", "count_message_tokens"]
+__all__ = ["count_message_tokens", "count_tokens"]
 
 _PIECES = re.compile(r"[A-Za-z]+|\d{1,3}|[^\sA-Za-z\d]")
 # Chat formats add a few tokens of framing per message (role markers, separators).
