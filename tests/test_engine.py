@@ -140,11 +140,16 @@ def test_native_tool_calling_and_structured_output(workspace, store):
     assert any(c["call_type"] == "tool_call" for c in store.llm_calls(row["id"]))
 
 
-def test_structured_output_response_model():
+@pytest.mark.parametrize("with_tools", [False, True], ids=["response_model", "converter_call"])
+def test_structured_output(workspace, with_tools):
+    """Without tools CrewAI passes a response_model. With tools, a raw output that is not already
+    JSON costs an extra converter call: without a session the sim answers in prose, so it does."""
     from pydantic import BaseModel
 
     from crewbench.hygiene import import_crewai
     from crewbench.llm.providers import make_llm
+    from crewbench.llm.sim import sim_session
+    from crewbench.telemetry import flush_events, recording
 
     import_crewai()
     from crewai import Agent, Crew, Task
@@ -153,10 +158,25 @@ def test_structured_output_response_model():
         team: str
         priority: str
 
-    agent = Agent(role="Router", goal="route", backstory="b", llm=make_llm("sim:small", latency_scale=0))
-    task = Task(description="Route it", expected_output="a ticket", agent=agent, output_pydantic=Ticket)
-    output = Crew(agents=[agent], tasks=[task]).kickoff()
-    assert isinstance(output.pydantic, Ticket) or output.json_dict is not None
+    scenario = workspace.scenario("mini_triage")
+    case = scenario.case("vat-number")
+    tools = [workspace.tools()["team_directory"].load_class()()] if with_tools else []
+    llm = make_llm("sim:small", latency_scale=0, sim_overrides={"malformed_rate": 0.0, "transient_rate": 0.0})
+    agent = Agent(role="Router", goal="route", backstory="b", tools=tools, llm=llm)
+    task = Task(name="route", description="Route: {message}", expected_output="a ticket", agent=agent,
+                output_pydantic=Ticket)
+    session = sim_session() if with_tools else sim_session(scenario=scenario, case=case, seed=1)
+    with recording(f"structured-{with_tools}") as recorder, session:
+        output = Crew(agents=[agent], tasks=[task]).kickoff(inputs=case.input)
+    flush_events()
+    assert isinstance(output.pydantic, Ticket)
+    converter_calls = [r for r in recorder.llm_records() if r["agent"] is None]
+    if with_tools:
+        assert len(converter_calls) == 1
+        assert output.pydantic == Ticket(team="simulated", priority="simulated")
+    else:
+        assert converter_calls == []
+        assert output.pydantic.team in ("billing", "billing_wrong")
 
 
 @pytest.mark.parametrize("overrides,fragment", [

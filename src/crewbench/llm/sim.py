@@ -192,7 +192,11 @@ class SimLLM(BaseLLM):
         rng = self._rng(session, agent_role, task_key, turn, attempt)
         self._maybe_fail(rng)
 
-        if response_model is not None or from_agent is None or self._is_converter(messages):
+        if self._is_converter(messages):
+            # A converter turns the task's raw output (the user message) into the schema it was
+            # given (the system message), as a model would: no new decision is made here.
+            return _convert(messages, response_model), LLMCallType.LLM_CALL
+        if response_model is not None or from_agent is None:
             answer = self._final_text(session, task_key, agent_role, rng, count_message_tokens(messages), messages)
             return _fit_to_model(_json_part(answer), response_model), LLMCallType.LLM_CALL
 
@@ -234,8 +238,10 @@ class SimLLM(BaseLLM):
 
     @staticmethod
     def _is_converter(messages) -> bool:
+        """CrewAI's converter: a system message of format instructions, not an agent persona."""
         system = " ".join(str(m.get("content", "")) for m in messages if m.get("role") == "system")
-        return "convert" in system.lower() and "json" in system.lower() and "Final Answer" not in system
+        return not system.startswith("You are ") and (
+            "OpenAPI schema" in system or ("convert" in system.lower() and "json" in system.lower()))
 
     def _is_manager(self, session: SimSession, agent, tool_names: list[str]) -> bool:
         if session.crew is None or not session.crew.manager_agent:
@@ -452,6 +458,48 @@ def _called_tools(messages) -> list[str]:
 
 
 _PLACEHOLDERS = {str: "simulated", int: 0, float: 0.0, bool: False, list: [], dict: {}}
+_SCHEMA_PLACEHOLDERS = {"string": "simulated", "integer": 0, "number": 0.0, "boolean": False,
+                        "array": [], "object": {}}
+
+
+def _first_json_object(text: str):
+    """The first parseable JSON object in ``text`` (scanning each '{'), or None."""
+    decoder = json.JSONDecoder()
+    for start in [i for i, ch in enumerate(text) if ch == "{"]:
+        try:
+            value, _ = decoder.raw_decode(text[start:])
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return None
+
+
+def _schema_properties(schema) -> tuple[dict, list]:
+    """Find the object schema inside CrewAI's conversion instructions (it may be wrapped)."""
+    if not isinstance(schema, dict):
+        return {}, []
+    if isinstance(schema.get("properties"), dict):
+        return schema["properties"], list(schema.get("required") or schema["properties"])
+    for value in schema.values():
+        found = _schema_properties(value)
+        if found[0]:
+            return found
+    return {}, []
+
+
+def _convert(messages, response_model) -> str:
+    system = " ".join(str(m.get("content", "")) for m in messages if m.get("role") == "system")
+    user = " ".join(str(m.get("content", "")) for m in messages if m.get("role") == "user")
+    source = _first_json_object(user) or {}
+    if response_model is not None:
+        return _fit_to_model(json.dumps(source), response_model)
+    properties, required = _schema_properties(_first_json_object(system))
+    if not properties:
+        return json.dumps(source)
+    fitted = {name: source.get(name, _SCHEMA_PLACEHOLDERS.get((properties[name] or {}).get("type"), "simulated"))
+              for name in properties if name in source or name in required}
+    return json.dumps(fitted)
 
 
 def _fit_to_model(answer_json: str, response_model) -> str:
