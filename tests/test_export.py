@@ -3,16 +3,7 @@ graph (agents, tasks, context, process, manager, async flags) equals the crewben
 
 from __future__ import annotations
 
-import os
-import tempfile
-
-# CrewAI must be quiet and local before it is imported (see ../shared/crewai-notes.md).
-for _key, _value in {"CREWAI_DISABLE_TELEMETRY": "true", "CREWAI_TRACING_ENABLED": "false",
-                     "CREWAI_DISABLE_VERSION_CHECK": "true", "OTEL_SDK_DISABLED": "true",
-                     "CREWAI_TESTING": "true"}.items():
-    os.environ.setdefault(_key, _value)
-os.environ.setdefault("CREWAI_STORAGE_DIR", tempfile.mkdtemp(prefix="crewbench-test-crewai-"))
-
+# conftest.py has made CrewAI quiet and local (crewbench.hygiene.apply) before any import.
 import csv
 import importlib
 import json

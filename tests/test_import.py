@@ -3,15 +3,8 @@
 
 from __future__ import annotations
 
+# conftest.py has made CrewAI quiet and local (crewbench.hygiene.apply) before any import.
 import os
-import tempfile
-
-for _key, _value in {"CREWAI_DISABLE_TELEMETRY": "true", "CREWAI_TRACING_ENABLED": "false",
-                     "CREWAI_DISABLE_VERSION_CHECK": "true", "OTEL_SDK_DISABLED": "true",
-                     "CREWAI_TESTING": "true"}.items():
-    os.environ.setdefault(_key, _value)
-os.environ.setdefault("CREWAI_STORAGE_DIR", tempfile.mkdtemp(prefix="crewbench-test-crewai-"))
-
 import shutil
 import subprocess
 import zipfile

@@ -6,34 +6,15 @@ Every ``CrewbenchError`` becomes a one-line message and exit code 1, never a tra
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from pathlib import Path
 
 import click
 
-from .errors import CrewbenchError
+from .cli_common import db_option, friendly_errors, workspace_option
 
 __all__ = ["cli", "main"]
-
-
-def friendly_errors(command):
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except CrewbenchError as exc:
-            raise click.ClickException(str(exc)) from None
-
-    return wrapper
-
-
-db_option = click.option("--db", "db_path", default="runs.db", show_default=True,
-                         type=click.Path(dir_okay=False), help="Path of the runs database.")
-workspace_option = click.option("--workspace", "workspace_root", default=".", show_default=True,
-                                type=click.Path(file_okay=False),
-                                help="Folder holding roles/, crews/, scenarios/ and policies/.")
 
 
 @click.group()

@@ -10,22 +10,11 @@ from pathlib import Path
 
 import click
 
-from .errors import CrewbenchError
+from .cli_common import friendly_errors
 
 __all__ = ["register"]
 
 
-def _friendly(function):
-    import functools
-
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except CrewbenchError as exc:
-            raise click.ClickException(str(exc)) from None
-
-    return wrapper
 
 
 def register(cli: click.Group) -> None:
@@ -33,7 +22,7 @@ def register(cli: click.Group) -> None:
     @click.option("--workspace", "workspace_root", default=".", show_default=True,
                   type=click.Path(file_okay=False), help="Folder holding policies/.")
     @click.option("--show", "show_name", default=None, help="Print one policy's merged settings as JSON.")
-    @_friendly
+    @friendly_errors
     def policies(workspace_root, show_name):
         """List and validate governance policies (presets: development, staging, canary, production)."""
         from .governance.pii import name_detection
@@ -70,7 +59,7 @@ def register(cli: click.Group) -> None:
     @click.option("--deny", "deny_id", default=None, help="Deny the pending request with this id.")
     @click.option("--actor", default=None, help="Who answers (recorded with the decision).")
     @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-    @_friendly
+    @friendly_errors
     def approvals(db_path, approve_id, deny_id, actor, as_json):
         """List pending approval requests, or answer one (--approve ID / --deny ID --actor NAME)."""
         import getpass

@@ -7,27 +7,18 @@ caught by ``--fail-on-regression`` exits 3 so a CI gate can tell it from a usage
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import click
 
-from .errors import CrewbenchError, StoreError
+from .cli_common import db_option, friendly_errors
+from .errors import StoreError
 
 __all__ = ["REGRESSION_EXIT", "compare_command", "register", "report_command"]
 
 REGRESSION_EXIT = 3
 
 
-def _friendly(command):
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except CrewbenchError as exc:
-            raise click.ClickException(str(exc)) from None
-
-    return wrapper
 
 
 def _open_store(db_path: str):
@@ -39,10 +30,6 @@ def _open_store(db_path: str):
     return Store(db_path)
 
 
-_db_option = click.option("--db", "db_path", default="runs.db", show_default=True,
-                          type=click.Path(dir_okay=False), help="Path of the runs database.")
-
-
 @click.command("compare")
 @click.argument("selectors", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "markdown", "json", "csv"]),
@@ -52,8 +39,8 @@ _db_option = click.option("--db", "db_path", default="runs.db", show_default=Tru
                    "by more than --threshold-pp.")
 @click.option("--threshold-pp", type=float, default=2.0, show_default=True,
               help="Tolerated success drop, in percentage points.")
-@_db_option
-@_friendly
+@db_option
+@friendly_errors
 def compare_command(selectors, fmt, fail_on_regression, threshold_pp, db_path):
     """Compare experiments or crews side by side, with a verdict.
 
@@ -82,8 +69,8 @@ def compare_command(selectors, fmt, fail_on_regression, threshold_pp, db_path):
 @click.argument("selectors", nargs=-1, required=True)
 @click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
               help="HTML file to write (default: report-<experiment>.html).")
-@_db_option
-@_friendly
+@db_option
+@friendly_errors
 def report_command(selectors, out, db_path):
     """Write a self-contained HTML report of EXPERIMENT (or of several selectors)."""
     from .report import experiment_report, write_report
