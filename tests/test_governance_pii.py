@@ -124,3 +124,27 @@ def test_development_policy_logs_but_does_not_redact(tmp_path, capture):
     assert any(secret in "\n".join(capture.payloads) for secret in secrets)
     logged = decisions(store, rule="input.pii")
     assert logged and all(d["action"] == "allowed" and "not_redacted" in d["detail"] for d in logged)
+
+
+def test_seeded_pii_never_reaches_the_http_endpoint(tmp_path):
+    """The real-provider path: CrewAI's OpenAI provider talking to sim-serve receives no PII."""
+    from crewbench.llm.server import SimServer
+
+    cases, secrets = seeded_cases(50)
+    ws = make_workspace(tmp_path, cases=cases)
+    store = Store(tmp_path / "runs.db")
+    with SimServer(profile="small") as server:
+        experiment = run(ws, store, [single_crew(ws, ["team_directory", "customer_lookup"], ["read"])],
+                         model="openai/sim-small", base_url=server.base_url, concurrency=4)
+        bodies = "\n".join(json.dumps(body) for body in server.received)
+    runs = store.runs(experiment)
+    assert len(runs) == 50
+    # Over HTTP the sim gets no reference answer, so the output guardrail may refuse its prose;
+    # any other error would mean the provider path broke.
+    assert all("guardrail" in r["error"] for r in runs if r["status"] == "error"), {r["error"] for r in runs}
+    assert len(server.received) >= 100
+    assert "<EMAIL_ADDRESS_1>" in bodies, "the redacted message did reach the model"
+    leaked = [s for s in secrets if s in bodies]
+    assert not leaked, f"PII sent over HTTP: {leaked[:5]}"
+    stored = _db_text(store)
+    assert not [s for s in secrets if s in stored]
