@@ -37,13 +37,13 @@ class SimProfile:
 
 
 PROFILES: dict[str, SimProfile] = {
-    "weak": SimProfile("weak", "gpt-3.5-turbo", accuracy=0.45, malformed_rate=0.08,
+    "weak": SimProfile("weak", "gpt-3.5-turbo", accuracy=0.50, malformed_rate=0.06,
                        transient_rate=0.03, catch_rate=0.45, handoff_loss=0.06,
                        load_penalty=0.04, ttft_s=0.20, tokens_per_s=110),
-    "small": SimProfile("small", "gpt-4o-mini", accuracy=0.72, malformed_rate=0.04,
+    "small": SimProfile("small", "gpt-4o-mini", accuracy=0.78, malformed_rate=0.02,
                         transient_rate=0.02, catch_rate=0.55, handoff_loss=0.05,
                         load_penalty=0.03, ttft_s=0.25, tokens_per_s=95),
-    "strong": SimProfile("strong", "gpt-4o", accuracy=0.92, malformed_rate=0.01,
+    "strong": SimProfile("strong", "gpt-4o", accuracy=0.93, malformed_rate=0.005,
                          transient_rate=0.01, catch_rate=0.65, handoff_loss=0.04,
                          load_penalty=0.015, ttft_s=0.40, tokens_per_s=70),
 }
