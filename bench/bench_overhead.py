@@ -18,7 +18,7 @@ from crewbench.llm.sim import sim_session
 from crewbench.runner import ExperimentConfig, run_experiment
 
 REPS = 5
-ROUNDS = 3
+ROUNDS = 5
 
 
 def hand_written(ws, crew, scenario, latency_scale):
