@@ -9,10 +9,9 @@ analysers are noisy) but lower its score.
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
+from crewbench.grading import extract_json_object
 from crewbench.scenario import Case, Grade
 
 __all__ = ["LINE_TOLERANCE", "SECURITY_KINDS", "grade", "parse_review"]
@@ -28,20 +27,9 @@ SECURITY_KINDS = {
 
 
 def parse_review(output: str) -> tuple[dict[str, Any] | None, str]:
-    text = output or ""
-    fenced = re.search(r"```(?:json)?\s*(\{.*?\})\s*```", text, re.DOTALL)
-    body = fenced.group(1) if fenced else None
-    if body is None:
-        start, end = text.find("{"), text.rfind("}")
-        if start < 0 or end <= start:
-            return None, "no JSON object in the output"
-        body = text[start:end + 1]
-    try:
-        review = json.loads(body)
-    except json.JSONDecodeError as exc:
-        return None, f"malformed JSON: {exc.msg}"
-    if not isinstance(review, dict):
-        return None, "the JSON is not an object"
+    review, problem = extract_json_object(output)
+    if review is None:
+        return None, problem
     if review.get("verdict") not in VERDICTS:
         return None, f"verdict must be one of {', '.join(VERDICTS)}, got {review.get('verdict')!r}"
     findings = review.get("findings")

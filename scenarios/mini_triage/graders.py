@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import re
-
+from crewbench.grading import extract_json_object
 from crewbench.scenario import Case, Grade
 
 PRIORITIES = ["low", "normal", "high"]
 
 
 def grade(case: Case, output: str) -> Grade:
-    match = re.search(r"\{.*\}", output or "", re.DOTALL)
-    if not match:
-        return Grade(False, 0.0, "no JSON object in the output")
-    try:
-        answer = json.loads(match.group(0))
-    except json.JSONDecodeError as exc:
-        return Grade(False, 0.0, f"malformed JSON: {exc.msg}")
-    if not isinstance(answer, dict) or "team" not in answer or "priority" not in answer:
+    answer, problem = extract_json_object(output)
+    if answer is None:
+        return Grade(False, 0.0, problem)
+    if "team" not in answer or "priority" not in answer:
         return Grade(False, 0.0, "missing 'team' or 'priority'")
     expected = case.expected
     if answer["team"] != expected["team"]:

@@ -8,10 +8,10 @@ person's time on a ticket the desk could route. The KB article only moves the sc
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
+from crewbench.grading import extract_json_object
 from crewbench.scenario import Case, Grade
 
 __all__ = ["PRIORITIES", "grade", "parse_ticket"]
@@ -25,21 +25,7 @@ REQUIRED = ("category", "priority", "team", "kb_article_id", "summary")
 
 def parse_ticket(output: str) -> tuple[dict[str, Any] | None, str]:
     """The JSON object in the output (bare, fenced, or after 'Final Answer:'), or a reason."""
-    text = output or ""
-    fenced = re.search(r"```(?:json)?\s*(\{.*?\})\s*```", text, re.DOTALL)
-    match = fenced.group(1) if fenced else None
-    if match is None:
-        start, end = text.find("{"), text.rfind("}")
-        if start < 0 or end <= start:
-            return None, "no JSON object in the output"
-        match = text[start:end + 1]
-    try:
-        ticket = json.loads(match)
-    except json.JSONDecodeError as exc:
-        return None, f"malformed JSON: {exc.msg}"
-    if not isinstance(ticket, dict):
-        return None, "the JSON is not an object"
-    return ticket, ""
+    return extract_json_object(output)
 
 
 def _schema_problem(ticket: dict[str, Any]) -> str:
