@@ -38,6 +38,7 @@ __all__ = [
     "load_role",
     "parse_crew",
     "parse_role",
+    "role_key",
 ]
 
 PROCESSES = ("sequential", "hierarchical", "concurrent")
@@ -155,6 +156,15 @@ class CrewSpec:
     extra: dict[str, Any] = field(default_factory=dict)
     source: str = ""
 
+    def agent_for_role(self, agent_role: str | None) -> tuple[str | None, RoleSpec | None]:
+        """The agent whose CrewAI role is ``agent_role`` (events name agents by role), matched
+        the way CrewAI matches coworkers: case, spaces and underscores do not matter."""
+        wanted = role_key(agent_role)
+        for name, spec in self.agents.items():
+            if role_key(spec.role) == wanted:
+                return name, spec
+        return None, None
+
     @property
     def worker_names(self) -> list[str]:
         return [name for name in self.agents if name != self.manager_agent]
@@ -203,6 +213,11 @@ class CrewSpec:
         """Stable id of what the crew does: resolved definition, canonical JSON, sha256."""
         canonical = json.dumps(self.to_definition(inline_roles=True), sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def role_key(text: str | None) -> str:
+    """A role as CrewAI compares roles: lower case, single spaces, underscores as spaces."""
+    return " ".join(str(text or "").lower().replace("_", " ").split())
 
 
 # ---------------------------------------------------------------- roles

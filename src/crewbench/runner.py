@@ -30,7 +30,7 @@ from typing import Any
 from . import __version__
 from .baseline import derive_baseline
 from .build import BuildOptions, build_crew
-from .config import CrewSpec, parse_crew
+from .config import CrewSpec, parse_crew, role_key
 from .errors import CrewbenchError, RunnerError
 from .llm.prices import cost_usd
 from .llm.profiles import parse_model
@@ -158,7 +158,7 @@ def phase_of(record: dict, roles_by_role: dict[str, Any], manager_role: str | No
         return "reflection"
     if not agent:
         return "reflection"
-    key = " ".join(agent.lower().split())
+    key = role_key(agent)
     if manager_role and key == manager_role:
         if "tool" in record:
             return "reflection"
@@ -339,9 +339,8 @@ class _Experiment:
 
     def _record(self, run_id, experiment_id, crew, crew_id, scenario, case, rep, seed, started, finished,
                 attempts, outcome, llm_rows, tool_rows) -> dict:
-        roles_by_role = {" ".join(r.role.lower().split()): r for r in crew.agents.values()}
-        manager_role = (" ".join(crew.agents[crew.manager_agent].role.lower().split())
-                        if crew.manager_agent else None)
+        roles_by_role = {role_key(r.role): r for r in crew.agents.values()}
+        manager_role = role_key(crew.agents[crew.manager_agent].role) if crew.manager_agent else None
         seen: set = set()
         phases = {"planning": 0.0, "execution": 0.0, "reflection": 0.0}
         llm_out, tool_out = [], []

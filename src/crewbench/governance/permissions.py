@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..config import role_key
+
 __all__ = ["DELEGATION_TOOLS", "ToolVerdict", "check_tool_call", "matrix", "role_for_agent"]
 
 # CrewAI's built-in coworker tools: a handoff, allowed to agents CrewAI gave them to.
@@ -30,17 +32,11 @@ class ToolVerdict:
     destructive: bool = False
 
 
-def _norm(text) -> str:
-    return " ".join(str(text or "").lower().replace("_", " ").split())
 
 
 def role_for_agent(crew, agent_role: str | None):
     """The crew's RoleSpec whose CrewAI role matches the calling agent, else None."""
-    wanted = _norm(agent_role)
-    for spec in crew.agents.values():
-        if _norm(spec.role) == wanted:
-            return spec
-    return None
+    return crew.agent_for_role(agent_role)[1]
 
 
 def matrix(crew, tools: dict) -> list[dict]:
@@ -72,14 +68,14 @@ def _check(crew, tools, agent_role, tool_name, undeclared_level) -> ToolVerdict:
     if role is None:
         return ToolVerdict("blocked", "tools.unknown_agent",
                            f"agent {agent_role!r} is not a role of crew {crew.name}; no permissions")
-    name = _norm(tool_name).replace(" ", "_")
+    name = role_key(tool_name).replace(" ", "_")
     if name in DELEGATION_TOOLS:
         is_manager = crew.manager_agent is not None and crew.agents[crew.manager_agent] is role
         if is_manager or role.agent.get("allow_delegation"):
             return ToolVerdict("allowed", "tools.delegation", "handoff to a coworker", level="read")
         return ToolVerdict("blocked", "tools.delegation",
                            f"role {role.name} may not delegate (allow_delegation is false)")
-    inventory = {_norm(t).replace(" ", "_"): t for t in role.tools}
+    inventory = {role_key(t).replace(" ", "_"): t for t in role.tools}
     if name not in inventory:
         return ToolVerdict("blocked", "tools.inventory",
                            f"tool {tool_name!r} is not in role {role.name}'s tool inventory")

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..config import role_key
 from ..hygiene import import_crewai
 from .profiles import SimProfile
 from .tokens import count_message_tokens, count_tokens
@@ -73,11 +74,7 @@ class SimSession:
     def role_spec(self, agent_role: str | None):
         if self.crew is None or agent_role is None:
             return None, None
-        wanted = _norm(agent_role)
-        for name, spec in self.crew.agents.items():
-            if _norm(spec.role) == wanted:
-                return name, spec
-        return None, None
+        return self.crew.agent_for_role(agent_role)
 
     def task_spec(self, task_name: str | None):
         if self.crew is None or not task_name:
@@ -103,8 +100,6 @@ def sim_session(**kwargs: Any):
         _session.reset(token)
 
 
-def _norm(text: str) -> str:
-    return " ".join(str(text).lower().split())
 
 
 class SimLLM(BaseLLM):
@@ -248,15 +243,15 @@ class SimLLM(BaseLLM):
             # Without a crew spec (e.g. behind sim-serve) an agent offered delegation is the manager.
             return any("delegate" in name.lower() for name in tool_names)
         manager = session.crew.agents[session.crew.manager_agent]
-        return _norm(manager.role) == _norm(getattr(agent, "role", ""))
+        return role_key(manager.role) == role_key(getattr(agent, "role", ""))
 
     def _task_key(self, session: SimSession, from_task, agent_role) -> str:
         name = getattr(from_task, "name", None)
         if name:
             return name
         with session.lock:
-            if agent_role and _norm(agent_role) in session.delegated:
-                return f"{session.delegated[_norm(agent_role)]}@delegated"
+            if agent_role and role_key(agent_role) in session.delegated:
+                return f"{session.delegated[role_key(agent_role)]}@delegated"
         return getattr(from_task, "description", "task")[:40] if from_task is not None else "task"
 
     @staticmethod
@@ -296,7 +291,7 @@ class SimLLM(BaseLLM):
             coworker = listed.group(1).split(",")[0].strip() if listed else None
         coworker = coworker or "worker"
         with session.lock:
-            session.delegated[_norm(coworker)] = task_key
+            session.delegated[role_key(coworker)] = task_key
         description = getattr(from_task, "description", "") or task_key
         return {"task": description, "context": "Work on this as the specialist for it.", "coworker": coworker}
 
