@@ -91,3 +91,14 @@ def test_baseline_command_writes_twin(tmp_workspace):
     assert twin.is_single_agent and twin.extra["baseline_of"] == "mini_concurrent"
     again = CliRunner().invoke(cli, ["baseline", "mini_concurrent", "--workspace", str(tmp_workspace.root)])
     assert again.exit_code == 1 and "already exists" in again.output
+
+
+def test_show_an_experiment_without_runs(tmp_path):
+    from crewbench.store import Store
+
+    store = Store(tmp_path / "runs.db")
+    experiment = store.create_experiment(name="empty", model="sim:small", simulated=1, reps=8, scenario="mini_triage")
+    store.close()
+    result = CliRunner().invoke(cli, ["show", experiment, "--db", str(tmp_path / "runs.db")])
+    assert result.exit_code == 0, result.output
+    assert "SIMULATED" in result.output and "no finished runs yet" in result.output

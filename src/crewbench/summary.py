@@ -1,55 +1,67 @@
-"""The per-crew summary that ``crewbench run`` and ``crewbench show`` print."""
+"""The per-crew summary that ``crewbench run`` and ``crewbench show`` print.
+
+It reads the same SQL aggregates as ``crewbench compare`` (``compare.load_arm``), so the two
+commands can never disagree and ``show`` stays fast on large experiments.
+"""
 
 from __future__ import annotations
 
+import math
+
+from .compare import load_arm, resolve
+from .errors import NotFound
 from .store import Store
 
 __all__ = ["experiment_summary", "format_summary"]
 
 
-def experiment_summary(store: Store, experiment_key: str) -> dict:
-    from .metrics import percentile, wilson_interval
+def _finite(value: float | None) -> float | None:
+    return None if value is None or math.isinf(value) else value
 
+
+def experiment_summary(store: Store, experiment_key: str) -> dict:
     experiment = store.experiment(experiment_key)
+    try:
+        slots = resolve(store, experiment["id"])
+    except NotFound:  # an experiment that has not finished a run yet
+        slots = []
     crews = []
-    for row in store.db.query(
-        "select crew_name, crew_id from runs where experiment_id = ? group by crew_id order by min(rowid)",
-        [experiment["id"]],
-    ):
-        runs = store.runs(experiment["id"], crew_id=row["crew_id"])
-        n = len(runs)
-        successes = sum(1 for r in runs if r["status"] == "success")
-        cost = sum(r["cost_usd"] or 0.0 for r in runs)
-        latencies = [r["latency_s"] for r in runs if r["latency_s"] is not None]
-        interval = wilson_interval(successes, n)
+    for exp, crew_id, crew_name in slots:
+        summary = load_arm(store, exp, crew_id, crew_name).summary
+        latency = summary.latency["latency_s"]
         crews.append({
-            "crew": row["crew_name"], "crew_id": row["crew_id"], "runs": n, "successes": successes,
-            "success_rate": successes / n if n else None, "ci_low": interval.low, "ci_high": interval.high,
-            "cost_usd": cost, "cps_usd": cost / successes if successes else None,
-            "tokens": sum(r["total_tokens"] or 0 for r in runs),
-            "latency_p50_s": percentile(latencies, 50), "latency_p95_s": percentile(latencies, 95),
-            "failed": sum(r["status"] == "failed" for r in runs),
-            "errors": sum(r["status"] == "error" for r in runs),
-            "escalated": sum(r["status"] == "escalated" for r in runs),
-            "retries": sum(r["retries"] or 0 for r in runs),
+            "crew": crew_name, "crew_id": crew_id, "runs": summary.runs,
+            "successes": summary.success.k, "success_rate": summary.success.rate,
+            "ci_low": summary.success.low, "ci_high": summary.success.high,
+            "cost_usd": summary.total_cost, "cps_usd": _finite(summary.cps),
+            "tokens_per_success": _finite(summary.tokens_per_success),
+            "latency_p50_s": latency.p50, "latency_p95_s": latency.p95,
+            "task_failure_rate": summary.task_failure.rate, "escalated": summary.escalated,
+            "errors": summary.recovery.failed, "recovered": summary.recovery.recovered,
         })
-    return {"experiment": {k: experiment[k] for k in ("id", "name", "model", "simulated", "reps", "status", "scenario")},
-            "crews": crews}
+    keys = ("id", "name", "model", "simulated", "reps", "status", "scenario")
+    return {"experiment": {key: experiment[key] for key in keys}, "crews": crews}
+
+
+def _cell(value, spec: str, missing: str = "-") -> str:
+    return missing if value is None else format(value, spec)
 
 
 def format_summary(summary: dict) -> str:
     experiment = summary["experiment"]
     label = "SIMULATED — " if experiment["simulated"] else ""
     lines = [(f"{label}{experiment['name']} [{experiment['id']}] model {experiment['model']}, "
-             f"{experiment['reps']} reps, {experiment['status']}")]
-    header = f"{'crew':<32} {'runs':>5} {'success':>8} {'95% CI':>13} {'CPS $':>10} {'p50 s':>7} {'p95 s':>7} {'err':>4} {'esc':>4} {'retry':>5}"
+              f"{experiment['reps']} reps, {experiment['status']}")]
+    header = (f"{'crew':<32} {'runs':>5} {'success':>8} {'95% CI':>11} {'CPS $':>10} {'p50 s':>7} "
+              f"{'p95 s':>7} {'failure':>8} {'esc':>4} {'err':>4} {'recov':>5}")
     lines += [header, "-" * len(header)]
+    if not summary["crews"]:
+        lines.append("no finished runs yet")
     for crew in summary["crews"]:
-        rate = f"{crew['success_rate']:.1%}" if crew["success_rate"] is not None else "-"
-        ci = f"{crew['ci_low']:.2f}-{crew['ci_high']:.2f}" if crew["ci_low"] is not None else "-"
-        cps = f"{crew['cps_usd']:.5f}" if crew["cps_usd"] is not None else "no success"
-        p50 = f"{crew['latency_p50_s']:.2f}" if crew["latency_p50_s"] is not None else "-"
-        p95 = f"{crew['latency_p95_s']:.2f}" if crew["latency_p95_s"] is not None else "-"
-        lines.append(f"{crew['crew'][:32]:<32} {crew['runs']:>5} {rate:>8} {ci:>13} {cps:>10} {p50:>7} {p95:>7} "
-                     f"{crew['errors']:>4} {crew['escalated']:>4} {crew['retries']:>5}")
+        ci = (f"{crew['ci_low']:.2f}-{crew['ci_high']:.2f}" if crew["ci_low"] is not None else "-")
+        lines.append(
+            f"{crew['crew'][:32]:<32} {crew['runs']:>5} {_cell(crew['success_rate'], '.1%'):>8} {ci:>11} "
+            f"{_cell(crew['cps_usd'], '.5f', 'no success'):>10} {_cell(crew['latency_p50_s'], '.2f'):>7} "
+            f"{_cell(crew['latency_p95_s'], '.2f'):>7} {_cell(crew['task_failure_rate'], '.1%'):>8} "
+            f"{crew['escalated']:>4} {crew['errors']:>4} {crew['recovered']:>5}")
     return "\n".join(lines)
