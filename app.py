@@ -44,6 +44,8 @@ PAGES = {
     ],
 }
 
+state.register_pages(PAGES)
+
 with st.sidebar:
     st.caption(f"workspace `{state.workspace_root()}`  \nruns.db `{state.db_path()}`")
 

@@ -202,8 +202,10 @@ def test_create_role_build_run_compare_export(server, page, tmp_path):
     page.get_by_text("Experiment finished").first.wait_for(timeout=180_000)
     _shot(page, "run")
 
-    # 4. the comparison against the baseline
-    _open(page, url, "compare", "Compare")
+    # 4. the comparison against the baseline, reached from the finished run's own link
+    page.get_by_role("link", name="Compare this experiment's crews").click()
+    page.get_by_role("heading", name="Compare").first.wait_for()
+    _idle(page)
     page.get_by_text(" vs ").first.wait_for()
     page.get_by_text("Simulated data").first.wait_for()
     verdict = page.locator('[data-testid="stAlert"]').filter(has_text=" vs ").first.inner_text()

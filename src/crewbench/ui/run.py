@@ -150,6 +150,11 @@ def _panel(job: jobs.Job) -> None:
     else:
         st.success(f"Experiment {experiment['status']}. Compare it on the Compare page "
                    "or open a run in the Run explorer.")
+        # The Compare page opens on this experiment (it reads its page's preselect key).
+        st.session_state[state.key("compare", "preselect")] = job.experiment_id
+        compare_page = state.page("compare")
+        if compare_page is not None:
+            st.page_link(compare_page, label="Compare this experiment's crews", icon=":material/compare_arrows:")
 
 
 def _orphans() -> None:

@@ -78,6 +78,20 @@ def init() -> None:
     st.session_state.setdefault("app:db", db_path())
 
 
+_pages: dict = {}
+
+
+def register_pages(pages: dict) -> None:
+    """app.py hands over its st.Page objects so a page can link to another (st.page_link)."""
+    _pages.clear()
+    _pages.update({page.url_path: page for group in pages.values() for page in group})
+
+
+def page(url_path: str):
+    """The registered st.Page for ``url_path``, or None when a page runs on its own (AppTest)."""
+    return _pages.get(url_path)
+
+
 def key(page: str, name: str) -> str:
     """A page-prefixed session-state / widget key."""
     return f"{page}:{name}"
