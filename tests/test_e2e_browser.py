@@ -171,9 +171,12 @@ def test_create_role_build_run_compare_export(server, page, tmp_path):
     # the review task lost its agent with mini_reviewer: the builder asks for a new one
     page.get_by_text("tasks[2].agent").first.wait_for(state="attached")
     review = page.locator('[data-testid="stExpander"]').filter(has_text="Task 3: review").first
-    review.get_by_text("Task 3: review").click()
     box = review.locator('[data-testid="stSelectbox"]').filter(has=page.get_by_text("Agent", exact=True)).first
+    if not box.is_visible():  # the builder may already have opened the task that needs an agent
+        review.get_by_text("Task 3: review").click()
+    box.wait_for()
     box.locator("input").first.click()
+    box.locator("input").first.fill("e2e_checker")
     page.get_by_role("option", name="e2e_checker", exact=True).first.click()
     _idle(page)
     page.locator('[data-testid="stGraphVizChart"] svg').first.wait_for()
@@ -203,7 +206,10 @@ def test_create_role_build_run_compare_export(server, page, tmp_path):
     _shot(page, "run")
 
     # 4. the comparison against the baseline, reached from the finished run's own link
-    page.get_by_role("link", name="Compare this experiment's crews").click()
+    link = page.get_by_role("link", name="Compare this experiment's crews")
+    link.wait_for(timeout=60_000)
+    _idle(page)
+    link.click()
     page.get_by_role("heading", name="Compare").first.wait_for()
     _idle(page)
     page.get_by_text(" vs ").first.wait_for()
