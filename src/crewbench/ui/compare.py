@@ -69,15 +69,13 @@ def render() -> None:
         st.info("The comparison engine (crewbench.compare) is not available yet.")
         return
     db = state.db_path()
-    experiments = [e for e in state.cached_experiments(db) if e["runs"]]
-    if not experiments:
+    by_id = state.experiments_with_runs(db)
+    if not by_id:
         st.info("No experiment has runs yet: start one on the Run page.")
         return
-    by_id = {e["id"]: e for e in experiments}
-    label = {e["id"]: f"{e['name']} · {e['id']}" + (" · simulated" if e["simulated"] else "") for e in experiments}
     preselect = st.session_state.get(_k("preselect"))
-    picked = st.multiselect("Experiments", list(by_id), format_func=label.get, key=_k("experiments"),
-                            default=[preselect] if preselect in by_id else [experiments[0]["id"]])
+    picked = st.multiselect("Experiments", list(by_id), format_func=lambda i: state.experiment_label(by_id[i]), key=_k("experiments"),
+                            default=[preselect] if preselect in by_id else [next(iter(by_id))])
     if not picked:
         st.info("Pick one experiment (to compare its crews) or several.")
         return

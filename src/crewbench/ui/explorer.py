@@ -69,13 +69,12 @@ def timeline_figure(run: dict, llm_calls: list[dict], tool_calls: list[dict]) ->
 def render() -> None:
     st.title("Run explorer")
     db = state.db_path()
-    experiments = [e for e in state.cached_experiments(db) if e["runs"]]
-    if not experiments:
+    by_id = state.experiments_with_runs(db)
+    if not by_id:
         st.info("No runs yet: start an experiment on the Run page.")
         return
-    by_id = {e["id"]: e for e in experiments}
     exp_id = st.selectbox("Experiment", list(by_id), key=_k("experiment"),
-                          format_func=lambda i: f"{by_id[i]['name']} · {i}" + (" · simulated" if by_id[i]["simulated"] else ""))
+                          format_func=lambda i: state.experiment_label(by_id[i]))
     runs = state.cached_runs(db, exp_id)
     c1, c2 = st.columns(2)
     crews = sorted({r["crew_name"] for r in runs})

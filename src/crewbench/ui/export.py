@@ -109,14 +109,13 @@ def _crew_tab(default_model: str) -> None:
 
 
 def _results_tab() -> None:
-    experiments = [e for e in state.cached_experiments(state.db_path()) if e["runs"]]
-    if not experiments:
+    by_id = state.experiments_with_runs(state.db_path())
+    if not by_id:
         st.info("No experiment has runs yet.")
         return
-    by_id = {e["id"]: e for e in experiments}
     c1, c2 = st.columns([2, 1])
     exp_id = c1.selectbox("Experiment", list(by_id), key=_k("experiment"),
-                          format_func=lambda i: f"{by_id[i]['name']} · {i}" + (" · simulated" if by_id[i]["simulated"] else ""))
+                          format_func=lambda i: state.experiment_label(by_id[i]))
     fmt = c2.radio("Format", ["csv", "json"], horizontal=True, key=_k("results_format"))
     if by_id[exp_id]["simulated"]:
         st.caption(f"{state.SIM_BADGE} the files say so too (a `# simulated: true` line, or `\"simulated\": true`).")

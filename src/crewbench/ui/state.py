@@ -119,6 +119,16 @@ def cached_tool_calls(path: str, run_id: str) -> list[dict]:
     return _store(path).tool_calls(run_id)
 
 
+def experiments_with_runs(path: str) -> dict[str, dict]:
+    """Experiments that have at least one run, newest first, by id (what pickers offer)."""
+    return {e["id"]: e for e in cached_experiments(path) if e["runs"]}
+
+
+def experiment_label(experiment: dict) -> str:
+    """How a picker names an experiment; simulated ones say so."""
+    return f"{experiment['name']} · {experiment['id']}" + (" · simulated" if experiment["simulated"] else "")
+
+
 def sim_badge(simulated: Any) -> str:
     return SIM_BADGE if simulated else ":blue-badge[real model]"
 
