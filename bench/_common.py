@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parent.parent
 os.environ.setdefault("CREWBENCH_HOME", tempfile.mkdtemp(prefix="crewbench-bench-"))
 sys.path.insert(0, str(REPO / "src"))
 
-from crewbench import hygiene
+from crewbench.compat import hygiene
 
 hygiene.apply()
 
@@ -20,12 +20,12 @@ STEADY = {"transient_rate": 0.0, "malformed_rate": 0.0}
 
 
 def workspace():
-    from crewbench.workspace import Workspace
+    from crewbench.definitions.workspace import Workspace
 
     return Workspace(REPO)
 
 
 def temp_store():
-    from crewbench.store import Store
+    from crewbench.store.store import Store
 
     return Store(Path(tempfile.mkdtemp(prefix="crewbench-bench-db-")) / "runs.db")

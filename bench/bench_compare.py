@@ -19,8 +19,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from crewbench.compare import compare, render
-from crewbench.store import Store
+from crewbench.measure.compare import compare, render
+from crewbench.store.store import Store
 
 STATUSES = ("success", "failed", "error", "escalated", "rejected", "rate_limited")
 

@@ -10,7 +10,7 @@ import time
 
 from _common import STEADY, temp_store, workspace
 
-from crewbench.runner import ExperimentConfig, run_experiment
+from crewbench.engine import ExperimentConfig, run_experiment
 
 CALL_S = 0.5
 CONCURRENCY = 16

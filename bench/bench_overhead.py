@@ -12,10 +12,10 @@ import time
 
 from _common import STEADY, temp_store, workspace
 
-from crewbench.build import BuildOptions, build_crew
+from crewbench.engine import ExperimentConfig, run_experiment
+from crewbench.engine.build import BuildOptions, build_crew
 from crewbench.llm.providers import make_llm
 from crewbench.llm.sim import sim_session
-from crewbench.runner import ExperimentConfig, run_experiment
 
 REPS = 5
 ROUNDS = 5

@@ -12,8 +12,8 @@ import argparse
 
 from _common import temp_store, workspace
 
-from crewbench.metrics import cost_per_success, success_rate
-from crewbench.runner import ExperimentConfig, run_experiment
+from crewbench.engine import ExperimentConfig, run_experiment
+from crewbench.measure.metrics import cost_per_success, success_rate
 
 PROFILES = ("weak", "small", "strong")
 

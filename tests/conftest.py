@@ -12,7 +12,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 _HOME = Path(tempfile.mkdtemp(prefix="crewbench-test-home-"))
 os.environ.setdefault("CREWBENCH_HOME", str(_HOME))
-from crewbench import hygiene
+from crewbench.compat import hygiene
 
 hygiene.apply()
 
@@ -27,14 +27,14 @@ def repo() -> Path:
 
 @pytest.fixture(scope="session")
 def workspace():
-    from crewbench.workspace import Workspace
+    from crewbench.definitions.workspace import Workspace
 
     return Workspace(REPO)
 
 
 @pytest.fixture
 def store(tmp_path):
-    from crewbench.store import Store
+    from crewbench.store.store import Store
 
     db = Store(tmp_path / "runs.db")
     yield db
@@ -44,7 +44,7 @@ def store(tmp_path):
 @pytest.fixture
 def tmp_workspace(tmp_path):
     """A copy of the shipped roles, crews and scenarios that a test may change."""
-    from crewbench.workspace import Workspace
+    from crewbench.definitions.workspace import Workspace
 
     root = tmp_path / "ws"
     root.mkdir()

@@ -10,10 +10,10 @@ import shutil
 import threading
 from pathlib import Path
 
-from crewbench.runner import ExperimentConfig, run_experiment
-from crewbench.store import Store
-from crewbench.workspace import Workspace
-from crewbench.yamlio import dump_yaml, load_yaml_file
+from crewbench.definitions.workspace import Workspace
+from crewbench.definitions.yamlio import dump_yaml, load_yaml_file
+from crewbench.engine import ExperimentConfig, run_experiment
+from crewbench.store.store import Store
 
 MAIN = Path(__file__).resolve().parents[1]
 

@@ -8,10 +8,10 @@ import plotly.graph_objects as go
 import pytest
 from test_compare import add_experiment, outcomes
 
-from crewbench import charts
-from crewbench import compare as c
-from crewbench.report import experiment_report, write_report
-from crewbench.store import Store
+from crewbench.measure import charts
+from crewbench.measure import compare as c
+from crewbench.measure.report import experiment_report, write_report
+from crewbench.store.store import Store
 
 
 @pytest.fixture

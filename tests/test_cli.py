@@ -9,7 +9,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from crewbench.cli import cli
+from crewbench.cli.main import cli
 
 
 def all_commands(group: click.Group, prefix=()):
@@ -32,7 +32,7 @@ def test_core_commands_exist():
 
 
 def test_help_does_not_import_crewai(repo):
-    probe = ("import sys; from crewbench.cli import cli\n"
+    probe = ("import sys; from crewbench.cli.main import cli\n"
              "try:\n    cli(['--help'], standalone_mode=False)\nexcept SystemExit:\n    pass\n"
              "print('CREWAI_LOADED=' + str('crewai' in sys.modules))")
     result = subprocess.run([sys.executable, "-c", probe], check=False, cwd=repo, capture_output=True, text=True, timeout=60)
@@ -66,7 +66,7 @@ def test_run_show_list_offline(repo, tmp_path):
 def test_bad_input_is_one_clear_message(repo, tmp_path, args, fragment):
     db = tmp_path / "runs.db"
     if args[0] == "show":
-        from crewbench.store import Store
+        from crewbench.store.store import Store
 
         Store(db).close()
     result = CliRunner().invoke(cli, args + ["--db", str(db)] + (["--workspace", str(repo)] if args[0] == "run" else []),
@@ -94,7 +94,7 @@ def test_baseline_command_writes_twin(tmp_workspace):
 
 
 def test_show_an_experiment_without_runs(tmp_path):
-    from crewbench.store import Store
+    from crewbench.store.store import Store
 
     store = Store(tmp_path / "runs.db")
     experiment = store.create_experiment(name="empty", model="sim:small", simulated=1, reps=8, scenario="mini_triage")

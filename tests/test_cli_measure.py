@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 from test_compare import add_experiment, outcomes
 
-from crewbench.cli_measure import REGRESSION_EXIT, register
-from crewbench.store import Store
+from crewbench.cli.measure import REGRESSION_EXIT, register
+from crewbench.store.store import Store
 
 
 @pytest.fixture

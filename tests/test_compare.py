@@ -10,10 +10,10 @@ import time
 import pytest
 from test_metrics import random_runs
 
-from crewbench import compare as c
-from crewbench import metrics as m
 from crewbench.errors import NotFound
-from crewbench.store import Store
+from crewbench.measure import compare as c
+from crewbench.measure import metrics as m
+from crewbench.store.store import Store
 
 
 def add_experiment(store: Store, name: str, crews: dict[str, list[dict]], *, simulated=True,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from conftest import FAST
 
-from crewbench.compare import compare, render
-from crewbench.runner import ExperimentConfig, run_experiment
+from crewbench.engine import ExperimentConfig, run_experiment
+from crewbench.measure.compare import compare, render
 
 
 def test_governed_comparison_shows_compliance(workspace, store):

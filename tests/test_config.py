@@ -6,10 +6,10 @@ import textwrap
 
 import pytest
 
-from crewbench.config import parse_crew
+from crewbench.definitions.config import parse_crew
+from crewbench.definitions.workspace import Workspace
+from crewbench.definitions.yamlio import load_yaml_text
 from crewbench.errors import CycleError, DefinitionError, UnknownReference, UnsafeYAMLError
-from crewbench.workspace import Workspace
-from crewbench.yamlio import load_yaml_text
 
 GOOD_CREW = """
 name: demo

@@ -124,7 +124,7 @@ def _choose(page, testid: str, label: str, option: str) -> None:
 def _pending_approval(db: Path) -> None:
     # What governance writes when a policy holds a destructive tool call for a person.
     from crewbench.governance.approvals import request_approval
-    from crewbench.store import Store
+    from crewbench.store.store import Store
 
     store = Store(db)
     request_approval(store, run_id="run_demo", crew_name="e2e_crew", kind="tool", agent="Ticket Checker",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import FAST
 
-from crewbench.runner import ExperimentConfig, run_experiment
-from crewbench.store import Store
+from crewbench.engine import ExperimentConfig, run_experiment
+from crewbench.store.store import Store
 
 FOUR_BRANCHES = {
     "name": "four_branches",
@@ -118,7 +118,7 @@ def test_attribution_with_many_concurrent_runs(workspace, tmp_path):
 
 
 def test_baseline_twin_is_reproducible_and_runs(tmp_workspace, store):
-    from crewbench.baseline import derive_baseline
+    from crewbench.definitions.baseline import derive_baseline
 
     crew = tmp_workspace.crew("mini_sequential")
     twin = derive_baseline(crew)
@@ -146,10 +146,10 @@ def test_structured_output(workspace, with_tools):
     JSON costs an extra converter call: without a session the sim answers in prose, so it does."""
     from pydantic import BaseModel
 
-    from crewbench.hygiene import import_crewai
+    from crewbench.compat.hygiene import import_crewai
+    from crewbench.engine.telemetry import flush_events, recording
     from crewbench.llm.providers import make_llm
     from crewbench.llm.sim import sim_session
-    from crewbench.telemetry import flush_events, recording
 
     import_crewai()
     from crewai import Agent, Crew, Task
@@ -211,8 +211,8 @@ def test_injected_tool_failure_is_recorded_and_recovered(workspace, store):
 
 
 def test_missing_optional_input_is_blank_not_a_crash(workspace, store):
-    from crewbench.runner import _kickoff_inputs
-    from crewbench.scenario import Case
+    from crewbench.definitions.scenario import Case
+    from crewbench.engine.slots import kickoff_inputs as _kickoff_inputs
 
     scenario = workspace.scenario("support_triage")
     optional = [k for k in scenario.input_schema.get("properties", {})

@@ -3,7 +3,7 @@ graph (agents, tasks, context, process, manager, async flags) equals the crewben
 
 from __future__ import annotations
 
-# conftest.py has made CrewAI quiet and local (crewbench.hygiene.apply) before any import.
+# conftest.py has made CrewAI quiet and local (crewbench.compat.hygiene.apply) before any import.
 import csv
 import importlib
 import json
@@ -15,12 +15,12 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from crewbench.cli_export import register
+from crewbench.cli.export import register
+from crewbench.definitions.workspace import Workspace
+from crewbench.definitions.yamlio import load_yaml_file
 from crewbench.errors import ExportError
-from crewbench.export import export_crew, export_results, render_export
-from crewbench.store import Store
-from crewbench.workspace import Workspace
-from crewbench.yamlio import load_yaml_file
+from crewbench.exchange.export import export_crew, export_results, render_export
+from crewbench.store.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 CREWS = ["mini_sequential", "mini_hierarchical", "mini_concurrent"]

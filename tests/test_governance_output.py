@@ -8,7 +8,7 @@ import pytest
 from governance_support import decisions, make_workspace, multi_crew, run, seeded_cases, single_crew
 
 from crewbench.governance import governance_summary
-from crewbench.store import Store
+from crewbench.store.store import Store
 
 pytest.importorskip("presidio_analyzer")
 

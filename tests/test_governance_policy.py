@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from crewbench.definitions.policy import PRESETS, load_policy, validate_policies
 from crewbench.errors import PolicyError
 from crewbench.governance.metrics import summarize
-from crewbench.governance.policy import PRESETS, load_policy, validate_policies
 
 MAIN = Path(__file__).resolve().parents[1]
-PACKAGED = MAIN / "src" / "crewbench" / "governance" / "presets"
+PACKAGED = MAIN / "src" / "crewbench" / "definitions" / "presets"
 
 
 def test_presets_are_valid_and_match_the_packaged_copies():
@@ -76,9 +76,9 @@ def test_summarize_definitions():
 
 
 def test_cli_policies_and_approvals(tmp_path):
-    from crewbench.cli import cli
+    from crewbench.cli.main import cli
     from crewbench.governance.approvals import request_approval
-    from crewbench.store import Store
+    from crewbench.store.store import Store
 
     runner = CliRunner()
     result = runner.invoke(cli, ["policies", "--workspace", str(MAIN)])

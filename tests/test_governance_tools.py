@@ -15,7 +15,7 @@ from governance_support import (
 )
 
 from crewbench.governance import answer_approval, pending_approvals
-from crewbench.store import Store
+from crewbench.store.store import Store
 
 pytest.importorskip("presidio_analyzer")
 

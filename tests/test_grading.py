@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crewbench.grading import extract_json_object
+from crewbench.scoring.grading import extract_json_object
 
 
 @pytest.mark.parametrize("output,expected", [

@@ -7,8 +7,8 @@ import urllib.request
 
 import pytest
 
+from crewbench.engine import ExperimentConfig, run_experiment
 from crewbench.llm.server import SimServer
-from crewbench.runner import ExperimentConfig, run_experiment
 
 
 @pytest.fixture

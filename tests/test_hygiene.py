@@ -29,7 +29,7 @@ SCRIPT = textwrap.dedent("""
         return real_getaddrinfo(host, *args, **kwargs)
 
     socket.getaddrinfo = guarded_getaddrinfo
-    from crewbench.cli import cli
+    from crewbench.cli.main import cli
     try:
         cli(["run", "--crew", "crews/mini_concurrent.yaml", "--reps", "1", "--latency-scale", "0",
              "--db", sys.argv[1], "--quiet"], standalone_mode=False)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-# conftest.py has made CrewAI quiet and local (crewbench.hygiene.apply) before any import.
+# conftest.py has made CrewAI quiet and local (crewbench.compat.hygiene.apply) before any import.
 import os
 import shutil
 import subprocess
@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from crewbench.definitions.workspace import Workspace
 from crewbench.errors import DefinitionError, ExportError, UnsafeYAMLError
-from crewbench.export import export_crew
-from crewbench.importer import ProcessRequired, import_project
-from crewbench.workspace import Workspace
+from crewbench.exchange.export import export_crew
+from crewbench.exchange.importer import ProcessRequired, import_project
 
 ROOT = Path(__file__).resolve().parents[1]
 CREWS = ["mini_sequential", "mini_hierarchical", "mini_concurrent"]
@@ -235,7 +235,7 @@ def test_conflicting_role_is_refused_unless_overwrite(source, ws, tmp_path):
 def test_cli_import(source, ws, tmp_path):
     import click
 
-    from crewbench.cli_export import register
+    from crewbench.cli.export import register
 
     group = click.Group("crewbench")
     register(group)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crewbench.judge import JUDGE_MARKER, build_messages, judge, parse_score
-from crewbench.scenario import Case, Grade
+from crewbench.definitions.scenario import Case, Grade
+from crewbench.scoring.judge import JUDGE_MARKER, build_messages, judge, parse_score
 
 CASE = Case(id="j", input={"question": "Q?"}, expected={"answer": "A [D001]"})
 RUBRIC = "Score 0-10 on evidence and accuracy."
@@ -13,7 +13,7 @@ RUBRIC = "Score 0-10 on evidence and accuracy."
 
 @pytest.fixture(scope="module")
 def fake_llm_class():
-    from crewbench.hygiene import import_crewai
+    from crewbench.compat.hygiene import import_crewai
 
     import_crewai()
     from crewai.llms.base_llm import BaseLLM
@@ -81,9 +81,9 @@ def test_sim_judge_is_labelled_simulated_and_follows_the_grader(fake_llm_class):
 
 
 def test_judge_with_the_real_simulator(repo):
+    from crewbench.definitions.scenario import load_scenario
     from crewbench.llm.profiles import sim_profile
     from crewbench.llm.sim import SimLLM
-    from crewbench.scenario import load_scenario
 
     scenario = load_scenario(repo / "scenarios" / "research_assistant")
     case = scenario.cases()[0]

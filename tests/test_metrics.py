@@ -8,7 +8,7 @@ import random
 import numpy as np
 import pytest
 
-from crewbench import metrics as m
+from crewbench.measure import metrics as m
 
 STATUSES = ("success", "failed", "error", "escalated", "rejected", "rate_limited")
 

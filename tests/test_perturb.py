@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crewbench.perturb import KINDS, perturb, variants
-from crewbench.scenario import Case, load_scenario
+from crewbench.definitions.perturb import KINDS, perturb, variants
+from crewbench.definitions.scenario import Case, load_scenario
 
 TRIAGE = Case(id="p1", input={"message": "Hi, I was charged twice for my order. Please refund one. "
                                          "The parcel arrived broken too. I need help quickly.",

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from crewbench.store import Store
+from crewbench.store.store import Store
 
 
 def count_runs(db) -> int:
@@ -23,7 +23,7 @@ def count_runs(db) -> int:
 def test_killed_experiment_resumes_without_loss_or_duplicates(repo, tmp_path):
     db = tmp_path / "runs.db"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-m", "crewbench.cli", "run", "--crew", "crews/mini_sequential.yaml",
+    command = [sys.executable, "-m", "crewbench.cli.main", "run", "--crew", "crews/mini_sequential.yaml",
                "--reps", "4", "--concurrency", "2", "--latency-scale", "0.25", "--db", str(db), "--quiet"]
     process = subprocess.Popen(command, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.time() + 120
@@ -38,7 +38,7 @@ def test_killed_experiment_resumes_without_loss_or_duplicates(repo, tmp_path):
     assert 5 <= len(kept) < 24
     before.close()
 
-    resumed = subprocess.run([sys.executable, "-m", "crewbench.cli", "run", "--resume", experiment["id"],
+    resumed = subprocess.run([sys.executable, "-m", "crewbench.cli.main", "run", "--resume", experiment["id"],
                               "--db", str(db), "--quiet"], check=False, cwd=repo, env=env, capture_output=True, text=True,
                              timeout=300)
     assert resumed.returncode == 0, resumed.stderr

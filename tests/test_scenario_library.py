@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from crewbench.scenario import load_scenario
+from crewbench.definitions.scenario import load_scenario
 
 SCENARIOS = ["support_triage", "research_assistant", "code_review"]
 
@@ -88,7 +88,7 @@ def test_sim_tool_inputs_are_valid_for_every_tool(scenarios, name):
 
 
 def test_code_review_cases_are_up_to_date(repo):
-    from crewbench.scenario import load_scenario_module
+    from crewbench.definitions.scenario import load_scenario_module
 
     builder = load_scenario_module(repo / "scenarios" / "code_review" / "build_cases.py", "code_review_build")
     current = (repo / "scenarios" / "code_review" / "cases.yaml").read_text(encoding="utf-8")

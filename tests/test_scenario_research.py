@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from crewbench.scenario import Case, load_scenario
+from crewbench.definitions.scenario import Case, load_scenario
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from crewbench.scenario import Case, load_scenario, load_scenario_module
+from crewbench.definitions.scenario import Case, load_scenario, load_scenario_module
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from crewbench.scenario import Case, load_scenario
+from crewbench.definitions.scenario import Case, load_scenario
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def _ticket(**fields):
     (_ticket(escalate=True), False, "escalated a ticket"),
 ])
 def test_grader_on_hand_made_outputs(output, passed, reason):
-    from crewbench.workspace import Workspace
+    from crewbench.definitions.workspace import Workspace
 
     grade = Workspace().scenario("support_triage").grader()(_case(), output)
     assert grade.passed is passed

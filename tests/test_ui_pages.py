@@ -49,9 +49,9 @@ def texts(at: AppTest, *kinds: str) -> str:
 
 
 def run_experiment_with_baseline(root: Path, db: Path) -> str:
-    from crewbench.runner import ExperimentConfig, run_experiment
-    from crewbench.store import Store
-    from crewbench.workspace import Workspace
+    from crewbench.definitions.workspace import Workspace
+    from crewbench.engine import ExperimentConfig, run_experiment
+    from crewbench.store.store import Store
 
     ws = Workspace(root)
     store = Store(db)
@@ -155,7 +155,7 @@ def test_scenarios_run_one_case(ui_env):
     assert not at.exception
     assert not at.error, texts(at, "error")
     assert "Trace" in texts(at, "markdown")
-    from crewbench.store import Store
+    from crewbench.store.store import Store
 
     store = Store(db)
     assert len(store.runs(store.experiments()[0]["id"])) == 1
@@ -172,7 +172,7 @@ def test_run_page_runs_in_background(ui_env):
     at.run()
     assert not at.exception
     assert not at.error, texts(at, "error")
-    from crewbench.store import Store
+    from crewbench.store.store import Store
 
     store = Store(db)
     deadline = time.time() + 120
@@ -204,7 +204,7 @@ def test_run_page_cancel(ui_env):
     assert cancel, "a running experiment offers Cancel"
     cancel[0].click()
     at.run()
-    from crewbench.store import Store
+    from crewbench.store.store import Store
 
     store = Store(db)
     deadline = time.time() + 120
@@ -252,7 +252,7 @@ def test_export_page_offers_downloads(ui_env):
 def test_approvals_approve_deny_and_timeout(ui_env):
     _, db = ui_env
     from crewbench.governance.approvals import approval, request_approval
-    from crewbench.store import Store
+    from crewbench.store.store import Store
 
     store = Store(db)
     common = {"run_id": "run_x", "crew_name": "mini_sequential", "kind": "tool", "agent": "Router"}

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from crewbench.grading import extract_json_object
-from crewbench.scenario import Case, Grade
+from crewbench.definitions.scenario import Case, Grade
+from crewbench.scoring.grading import extract_json_object
 
 __all__ = ["LINE_TOLERANCE", "SECURITY_KINDS", "grade", "parse_review"]
 

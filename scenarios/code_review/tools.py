@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from crewbench.hygiene import import_crewai
-from crewbench.scenario import load_scenario_module
+from crewbench.compat.hygiene import import_crewai
+from crewbench.definitions.scenario import load_scenario_module
 
 import_crewai()
 from crewai.tools import BaseTool  # CrewAI is imported after hygiene

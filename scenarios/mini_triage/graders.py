@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from crewbench.grading import extract_json_object
-from crewbench.scenario import Case, Grade
+from crewbench.definitions.scenario import Case, Grade
+from crewbench.scoring.grading import extract_json_object
 
 PRIORITIES = ["low", "normal", "high"]
 

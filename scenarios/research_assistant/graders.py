@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from crewbench.scenario import Case, Grade
+from crewbench.definitions.scenario import Case, Grade
 
 __all__ = ["cited_ids", "grade", "states_fact"]
 

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from crewbench.scenario import Case
+from crewbench.definitions.scenario import Case
 
 __all__ = ["render_answer", "tool_input"]
 
@@ -25,7 +25,7 @@ def _tools():
     # Loaded lazily (and beside this file) so that importing the hooks does not import CrewAI.
     module = sys.modules.get("crewbench_scenarios.research_assistant_tools")
     if module is None:
-        from crewbench.scenario import load_scenario_module
+        from crewbench.definitions.scenario import load_scenario_module
 
         module = load_scenario_module(Path(__file__).with_name("tools.py"), "research_assistant_tools")
     return module

@@ -21,7 +21,7 @@ import yaml
 from markdown_it import MarkdownIt
 from pydantic import BaseModel, Field, ValidationError
 
-from crewbench.hygiene import import_crewai
+from crewbench.compat.hygiene import import_crewai
 
 import_crewai()
 from crewai.tools import BaseTool  # CrewAI is imported after hygiene

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from crewbench.grading import extract_json_object
-from crewbench.scenario import Case, Grade
+from crewbench.definitions.scenario import Case, Grade
+from crewbench.scoring.grading import extract_json_object
 
 __all__ = ["PRIORITIES", "grade", "parse_ticket"]
 

@@ -11,7 +11,7 @@ import json
 import random
 from typing import Any
 
-from crewbench.scenario import Case
+from crewbench.definitions.scenario import Case
 
 __all__ = ["render_answer", "tool_input"]
 

@@ -17,8 +17,8 @@ from typing import Any
 import sqlite_utils
 from pydantic import BaseModel, Field, ValidationError
 
-from crewbench.hygiene import import_crewai
-from crewbench.yamlio import load_yaml_file
+from crewbench.compat.hygiene import import_crewai
+from crewbench.definitions.yamlio import load_yaml_file
 
 import_crewai()
 from crewai.tools import BaseTool  # CrewAI is imported after hygiene

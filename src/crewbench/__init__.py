@@ -1,10 +1,10 @@
 """crewbench: a workbench for deciding when a multi-agent CrewAI crew is worth it.
 
 Importing this package does not import CrewAI; the modules that need it import it lazily
-through ``crewbench.hygiene.import_crewai()``.
+through ``crewbench.compat.hygiene.import_crewai()``.
 """
 
-from .errors import (
+from crewbench.errors import (
     CrewbenchError,
     CycleError,
     DefinitionError,

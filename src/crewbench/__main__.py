@@ -1,5 +1,5 @@
 """python -m crewbench"""
 
-from .cli import main
+from crewbench.cli.main import main
 
 main()

@@ -9,10 +9,10 @@ metrics. The Approvals page uses ``pending_approvals`` and ``answer_approval``.
 
 from __future__ import annotations
 
-from .approvals import answer_approval, pending_approvals, record_decision
-from .governor import Governor, make_governor
-from .metrics import governance_summary
-from .policy import Policy, load_policy, validate_policies
+from crewbench.definitions.policy import Policy, load_policy, validate_policies
+from crewbench.governance.approvals import answer_approval, pending_approvals, record_decision
+from crewbench.governance.governor import Governor, make_governor
+from crewbench.governance.metrics import governance_summary
 
 __all__ = [
     "Governor",

@@ -18,7 +18,7 @@ import time
 import uuid
 from typing import Any
 
-from ..errors import NotFound, PolicyError
+from crewbench.errors import NotFound, PolicyError
 
 __all__ = [
     "ACTIONS",

@@ -26,12 +26,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import PolicyError
-from . import approvals as ap
-from .permissions import check_tool_call
-from .pii import Vault, redact_value
-from .policy import Policy, load_policy
-from .ratelimit import RateLimits, identity
+from crewbench.definitions.policy import Policy, load_policy
+from crewbench.errors import PolicyError
+from crewbench.governance import approvals as ap
+from crewbench.governance.permissions import check_tool_call
+from crewbench.governance.pii import Vault, redact_value
+from crewbench.governance.ratelimit import RateLimits, identity
 
 __all__ = ["Governor", "make_governor"]
 
@@ -73,7 +73,7 @@ class Governor:
     # ------------------------------------------------------------------ setup
     def _prepare(self, policy: Policy) -> None:
         if policy.get("input.pii.mode") != "off" or policy.get("output.pii_scrub"):
-            from .pii import engine
+            from crewbench.governance.pii import engine
 
             engine()  # built now, so a missing dependency fails before any run starts
         rate = policy.get("input.rate_limit")
@@ -114,7 +114,7 @@ class Governor:
     # ------------------------------------------------------------------ PII
     def _redactor(self, state: _RunState, where: str):
         """``str -> str`` for this run: redact, or (detect mode) count and pass through."""
-        from .pii import engine
+        from crewbench.governance.pii import engine
 
         policy = state.policy
         mode = policy.get("input.pii.mode")
@@ -351,7 +351,7 @@ class Governor:
         return check_output_schema
 
     def review_output(self, *, run_id: str, crew, scenario, case, output, grade):
-        from ..scenario import Grade
+        from crewbench.definitions.scenario import Grade
 
         with self._lock:
             state = self._runs.pop(run_id, None)
@@ -359,7 +359,7 @@ class Governor:
             return grade, output
         policy = state.policy
         if policy.get("output.pii_scrub") and output:
-            from .pii import engine
+            from crewbench.governance.pii import engine
 
             before = dict(state.vault.counts)
             scrubbed = engine().redact(output, state.vault, policy.get("input.pii.entities"),
@@ -378,7 +378,7 @@ class Governor:
         return grade, output
 
     def _checkpoint(self, state: _RunState, rule, output: str, grade):
-        from ..scenario import Grade
+        from crewbench.definitions.scenario import Grade
 
         settings = state.policy.get("tools.approvals")
         detail = {"rule": rule}

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..config import role_key
+from crewbench.definitions.config import role_key
 
 __all__ = ["DELEGATION_TOOLS", "ToolVerdict", "check_tool_call", "matrix", "role_for_agent"]
 

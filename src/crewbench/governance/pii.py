@@ -24,7 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import PolicyError
+from crewbench.errors import PolicyError
 
 __all__ = ["PiiEngine", "Vault", "engine", "name_detection"]
 

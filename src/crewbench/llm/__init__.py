@@ -1,9 +1,9 @@
 """Language models: the embedded simulator, real providers through CrewAI, and prices.
 
 ``make_llm(model)`` is the one way the runner gets an LLM; it never imports CrewAI before
-``crewbench.hygiene`` has switched CrewAI's telemetry off.
+``crewbench.compat.hygiene`` has switched CrewAI's telemetry off.
 """
 
-from .profiles import PROFILES, SimProfile, is_sim, parse_model
+from crewbench.llm.profiles import PROFILES, SimProfile, is_sim, parse_model
 
 __all__ = ["PROFILES", "SimProfile", "is_sim", "parse_model"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
-from ..errors import ModelError
+from crewbench.errors import ModelError
 
 __all__ = ["PROFILES", "SimProfile", "is_sim", "parse_model", "sim_profile"]
 

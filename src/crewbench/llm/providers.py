@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from ..errors import ModelError
-from ..hygiene import import_crewai
-from .profiles import SimProfile, parse_model
+from crewbench.compat.hygiene import import_crewai
+from crewbench.errors import ModelError
+from crewbench.llm.profiles import SimProfile, parse_model
 
 __all__ = ["KEY_VARIABLES", "available_providers", "make_llm"]
 
@@ -42,7 +42,7 @@ def make_llm(model: str, *, base_url: str | None = None, latency_scale: float = 
     model, profile = parse_model(model)
     import_crewai()
     if profile is not None:
-        from .sim import SimLLM
+        from crewbench.llm.sim import SimLLM
 
         if sim_overrides:
             try:

@@ -18,8 +18,8 @@ from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 
-from .profiles import sim_profile
-from .tokens import count_message_tokens, count_tokens
+from crewbench.llm.profiles import sim_profile
+from crewbench.llm.tokens import count_message_tokens, count_tokens
 
 __all__ = ["SimServer", "serve"]
 
@@ -31,7 +31,7 @@ class SimServer:
 
     def __init__(self, *, port: int = 0, profile: str = "small", faults: list[str] | None = None,
                  latency_scale: float = 0.0, slow_s: float = 2.0, keep_bodies: int = 500):
-        from .sim import SimLLM
+        from crewbench.llm.sim import SimLLM
 
         base = sim_profile(f"sim:{profile}")
         # Over HTTP, failures come only from the fault queue so a test controls them exactly.

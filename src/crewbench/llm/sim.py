@@ -22,10 +22,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..config import role_key
-from ..hygiene import import_crewai
-from .profiles import SimProfile
-from .tokens import count_message_tokens, count_tokens
+from crewbench.compat.hygiene import import_crewai
+from crewbench.definitions.config import role_key
+from crewbench.llm.profiles import SimProfile
+from crewbench.llm.tokens import count_message_tokens, count_tokens
 
 import_crewai()
 
@@ -58,9 +58,9 @@ class SimProviderError(RuntimeError):
 class SimSession:
     """What the simulator knows about the run it is part of (never shown to a real model)."""
 
-    scenario: Any = None           # crewbench.scenario.Scenario
-    case: Any = None               # crewbench.scenario.Case
-    crew: Any = None               # crewbench.config.CrewSpec
+    scenario: Any = None           # crewbench.definitions.scenario.Scenario
+    case: Any = None               # crewbench.definitions.scenario.Case
+    crew: Any = None               # crewbench.definitions.config.CrewSpec
     seed: int = 0
     run_key: str = "run"
     task_error: dict[str, bool] = field(default_factory=dict)    # task -> is its answer wrong

@@ -14,8 +14,8 @@ from typing import Any
 
 import streamlit as st
 
-from ..errors import CrewbenchError
-from . import state
+from crewbench.errors import CrewbenchError
+from crewbench.ui import state
 
 __all__ = ["approval_api", "render"]
 
@@ -30,10 +30,10 @@ def _k(name: str) -> str:
 def approval_api():
     """(pending_approvals, answer_approval) from governance, or None while it is not there."""
     try:
-        from ..governance import answer_approval, pending_approvals
+        from crewbench.governance import answer_approval, pending_approvals
     except ImportError:
         try:
-            from ..governance.approvals import answer_approval, pending_approvals
+            from crewbench.governance.approvals import answer_approval, pending_approvals
         except ImportError:
             return None
     return pending_approvals, answer_approval

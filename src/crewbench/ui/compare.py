@@ -1,6 +1,6 @@
 """Compare page: pick experiments (or crews in them), see the table, figures, verdict, scorecard.
 
-Every number comes from ``crewbench.compare`` and every figure from ``crewbench.charts`` — the
+Every number comes from ``crewbench.measure.compare`` and every figure from ``crewbench.measure.charts`` — the
 same code the CLI and the HTML report use — so the page cannot disagree with them. The first
 arm picked is the reference the others are judged against (a crew's baseline, typically).
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..errors import CrewbenchError
-from . import state
+from crewbench.errors import CrewbenchError
+from crewbench.ui import state
 
 __all__ = ["arm_options", "render"]
 
@@ -26,11 +26,11 @@ def _k(name: str) -> str:
 def _modules():
     """compare.py and charts.py are written alongside the UI; degrade if one is missing."""
     try:
-        from .. import compare as comparison
+        from crewbench.measure import compare as comparison
     except ImportError:
         comparison = None
     try:
-        from .. import charts
+        from crewbench.measure import charts
     except ImportError:
         charts = None
     return comparison, charts
@@ -48,8 +48,7 @@ def arm_options(experiments: list[dict], runs_by_exp: dict[str, list[str]]) -> l
 @st.cache_data(ttl=5, show_spinner="Measuring…")
 def _comparison(db: str, selectors: tuple[str, ...]):
     """``compare.compare`` with short labels: crews of one experiment are named by crew alone."""
-    from .. import compare as comparison
-
+    from crewbench.measure import compare as comparison
     store = state._store(db)
     triples = [triple for selector in selectors for triple in comparison.resolve(store, selector)]
     names = [name for _, _, name in triples]
@@ -66,7 +65,7 @@ def render() -> None:
     st.title("Compare")
     comparison, charts = _modules()
     if comparison is None:
-        st.info("The comparison engine (crewbench.compare) is not available yet.")
+        st.info("The comparison engine (crewbench.measure.compare) is not available yet.")
         return
     db = state.db_path()
     by_id = state.experiments_with_runs(db)
@@ -122,7 +121,7 @@ def render() -> None:
 def _figures(comp, charts, comparison, db: str, picked: list[str]) -> None:
     st.subheader("Figures")
     if charts is None:
-        st.info("Figures (crewbench.charts) are not available yet.")
+        st.info("Figures (crewbench.measure.charts) are not available yet.")
         return
     arms = comp.arms
     left, right = st.columns(2)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..baseline import derive_baseline
-from ..config import PROCESSES
-from ..errors import CrewbenchError, DefinitionError
-from . import state
+from crewbench.definitions.baseline import derive_baseline
+from crewbench.definitions.config import PROCESSES
+from crewbench.errors import CrewbenchError, DefinitionError
+from crewbench.ui import state
 
 __all__ = ["crew_data", "render", "topology_dot"]
 

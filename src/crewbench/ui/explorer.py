@@ -11,8 +11,8 @@ import json
 import plotly.graph_objects as go
 import streamlit as st
 
-from ..errors import CrewbenchError
-from . import state
+from crewbench.errors import CrewbenchError
+from crewbench.ui import state
 
 __all__ = ["PHASE_COLORS", "STATUS_COLOR", "render", "timeline_figure"]
 

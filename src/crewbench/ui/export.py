@@ -1,7 +1,7 @@
 """Export / import page: a crew as a CrewAI project (JSON or classic), YAML or JSON; an
 experiment's results as CSV or JSON; a CrewAI project imported from an uploaded zip.
 
-Everything goes through ``crewbench.export`` / ``crewbench.importer`` (which validate before
+Everything goes through ``crewbench.exchange.export`` / ``crewbench.exchange.importer`` (which validate before
 writing anything); the page only writes into a temporary folder and hands the bytes to the
 browser, so an export never touches the workspace.
 """
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from ..errors import CrewbenchError
-from . import state
+from crewbench.errors import CrewbenchError
+from crewbench.ui import state
 
 __all__ = ["crew_download", "render", "results_downloads"]
 
@@ -34,7 +34,7 @@ def _k(name: str) -> str:
 def crew_download(crew_name: str, fmt: str, model: str) -> tuple[list[tuple[str, bytes]], list[str]]:
     """([(file name, bytes)], warnings) of a crew export. A project is one zip; a bare
     definition is its file, plus a zip with the tool sources it brings along, if any."""
-    from ..export import export_crew, render_export
+    from crewbench.exchange.export import export_crew, render_export
 
     ws = state.workspace()
     spec = ws.crew(crew_name)
@@ -53,7 +53,7 @@ def crew_download(crew_name: str, fmt: str, model: str) -> tuple[list[tuple[str,
 
 
 def results_downloads(experiment_id: str, fmt: str) -> list[tuple[str, bytes]]:
-    from ..export import export_results
+    from crewbench.exchange.export import export_results
 
     with tempfile.TemporaryDirectory(prefix="crewbench-results-") as tmp:
         return [(p.name, p.read_bytes()) for p in export_results(state.store(), experiment_id, fmt, tmp)]
@@ -62,9 +62,9 @@ def results_downloads(experiment_id: str, fmt: str) -> list[tuple[str, bytes]]:
 def render() -> None:
     st.title("Export / import")
     try:
-        from .. import export as export_module
+        from crewbench.exchange import export as export_module
     except ImportError:
-        st.info("Export (crewbench.export) is not available yet.")
+        st.info("Export (crewbench.exchange.export) is not available yet.")
         return
     tab_crew, tab_results, tab_import = st.tabs(["Export a crew", "Export results", "Import a project"])
     with tab_crew:
@@ -133,9 +133,9 @@ def _results_tab() -> None:
 
 def _import_tab() -> None:
     try:
-        from ..importer import ProcessRequired, import_project, read_project
+        from crewbench.exchange.importer import ProcessRequired, import_project, read_project
     except ImportError:
-        st.info("Import (crewbench.importer) is not available yet.")
+        st.info("Import (crewbench.exchange.importer) is not available yet.")
         return
     st.caption("A zip of a CrewAI project (`crewai create crew …`, JSON or classic layout), or a "
                "CrewDefinition YAML/JSON file. Nothing in it is executed; roles and the crew are "

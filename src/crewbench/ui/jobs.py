@@ -17,10 +17,10 @@ from typing import Any
 
 import streamlit as st
 
-from ..errors import NotFound
-from ..runner import ExperimentConfig, Progress, run_experiment
-from ..store import Store
-from ..workspace import Workspace
+from crewbench.definitions.workspace import Workspace
+from crewbench.engine import ExperimentConfig, Progress, run_experiment
+from crewbench.errors import NotFound
+from crewbench.store.store import Store
 
 __all__ = ["Job", "JobRegistry", "live_counts", "registry"]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..config import NAME_PATTERN, PERMISSION_LEVELS, PHASES
-from ..errors import CrewbenchError, DefinitionError
-from . import state
+from crewbench.definitions.config import NAME_PATTERN, PERMISSION_LEVELS, PHASES
+from crewbench.errors import CrewbenchError, DefinitionError
+from crewbench.ui import state
 
 __all__ = ["render", "role_data"]
 

@@ -13,11 +13,11 @@ import time
 
 import streamlit as st
 
-from ..errors import CrewbenchError
-from ..llm.profiles import PROFILES
-from ..llm.providers import KEY_VARIABLES, available_providers
-from ..runner import ExperimentConfig
-from . import jobs, state
+from crewbench.engine import ExperimentConfig
+from crewbench.errors import CrewbenchError
+from crewbench.llm.profiles import PROFILES
+from crewbench.llm.providers import KEY_VARIABLES, available_providers
+from crewbench.ui import jobs, state
 
 __all__ = ["model_options", "render", "start_run"]
 

@@ -11,10 +11,10 @@ import json
 
 import streamlit as st
 
-from ..errors import CrewbenchError
-from ..llm.profiles import PROFILES
-from ..runner import ExperimentConfig, run_experiment
-from . import state
+from crewbench.engine import ExperimentConfig, run_experiment
+from crewbench.errors import CrewbenchError
+from crewbench.llm.profiles import PROFILES
+from crewbench.ui import state
 
 __all__ = ["render", "run_case", "trace_rows"]
 

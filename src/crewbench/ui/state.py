@@ -17,9 +17,9 @@ from typing import Any
 
 import streamlit as st
 
-from ..errors import CrewbenchError, DefinitionError
-from ..store import Store
-from ..workspace import Workspace
+from crewbench.definitions.workspace import Workspace
+from crewbench.errors import CrewbenchError, DefinitionError
+from crewbench.store.store import Store
 
 __all__ = [
     "DB_ENV", "SIM_BADGE", "cached_experiments", "cached_llm_calls", "cached_runs",
@@ -55,7 +55,7 @@ def _workspace(root: str) -> Workspace:
 def listener() -> bool:
     # Registering at top level would add one more handler on every rerun; cache_resource runs
     # this once per process. The import of crewai (~5 s) is paid here, once.
-    from ..telemetry import ensure_listener
+    from crewbench.engine.telemetry import ensure_listener
 
     ensure_listener()
     return True

@@ -1,0 +1,200 @@
+"""The ``crewbench`` command line. Commands only parse options and call the core.
+
+CrewAI is imported inside the commands that need it, so ``crewbench --help`` stays fast.
+Every ``CrewbenchError`` becomes a one-line message and exit code 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from crewbench.cli.common import db_option, friendly_errors, workspace_option
+
+__all__ = ["cli", "main"]
+
+
+@click.group()
+@click.version_option(package_name="crewbench")
+def cli():
+    """crewbench: prototype CrewAI crews and measure when a multi-agent crew is worth it.
+
+    Runs use the offline simulator (sim:small) unless --model names a real provider.
+    """
+
+
+@cli.command()
+@click.option("--crew", "crew_files", multiple=True, required=False,
+              help="Crew file or name in crews/ (repeat for several).")
+@click.option("--scenario", default=None, help="Scenario to run on (default: the crew's own).")
+@click.option("--reps", default=8, show_default=True, type=int, help="Repetitions per case.")
+@click.option("--model", default="sim:small", show_default=True,
+              help="sim:weak|small|strong[+native], or a provider model such as openai/gpt-4o-mini.")
+@click.option("--base-url", default=None, help="OpenAI-compatible server for openai/<name> models.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the simulator and perturbations.")
+@click.option("--concurrency", default=4, show_default=True, type=int, help="Runs in flight at once.")
+@click.option("--rps", default=None, type=float, help="Limit on LLM requests per second.")
+@click.option("--timeout", "timeout_s", default=300.0, show_default=True, type=float, help="Per-run timeout, seconds.")
+@click.option("--case", "case_ids", multiple=True, help="Only these case ids (repeatable).")
+@click.option("--variants", default="clean", show_default=True,
+              help="Comma list: clean,paraphrase,typos,noise,missing_field,tool_failure.")
+@click.option("--latency-scale", default=1.0, show_default=True, type=float,
+              help="Multiply the simulator's latency (0 = instant).")
+@click.option("--baseline", "with_baselines", is_flag=True, help="Also run each crew's single-agent twin.")
+@click.option("--name", default=None, help="Experiment name.")
+@click.option("--policy", default=None,
+              help="Governance policy: a preset (development, staging, canary, production) or policies/<name>.yaml.")
+@click.option("--resume", default=None, help="Resume an interrupted experiment by id; other options are ignored.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@db_option
+@workspace_option
+@friendly_errors
+def run(crew_files, scenario, reps, model, base_url, seed, concurrency, rps, timeout_s, case_ids,
+        variants, latency_scale, with_baselines, name, policy, resume, quiet, db_path, workspace_root):
+    """Run crews on a scenario's cases, many repetitions each, and record every run."""
+    from crewbench.definitions.workspace import Workspace
+    from crewbench.engine import ExperimentConfig, run_experiment
+    from crewbench.store.store import Store
+
+    workspace = Workspace(workspace_root)
+    if not crew_files and not resume:
+        raise click.UsageError("pass --crew FILE (one or more) or --resume EXPERIMENT")
+    crews = [workspace.crew(item) for item in crew_files]
+    config = ExperimentConfig(
+        crews=crews, scenario=scenario, reps=reps, model=model, base_url=base_url, seed=seed,
+        concurrency=concurrency, rps=rps, timeout_s=timeout_s, case_ids=list(case_ids) or None,
+        variants=[v.strip() for v in variants.split(",") if v.strip()], latency_scale=latency_scale,
+        with_baselines=with_baselines, name=name, policy=policy,
+    )
+    store = Store(db_path)
+    bar = None
+
+    def progress(state):
+        nonlocal bar
+        if quiet:
+            return
+        if bar is None:
+            bar = click.progressbar(length=state.total, label="runs", show_pos=True, file=sys.stderr)
+            bar.__enter__()
+            bar.update(state.done)
+            return
+        bar.label = (f"ok {state.success} failed {state.failed} error {state.error} "
+                     f"${state.cost_usd:.4f}")
+        bar.update(1)
+
+    try:
+        experiment_id = run_experiment(config, store=store, workspace=workspace, progress=progress, resume=resume)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    click.echo(f"experiment {experiment_id} written to {db_path}")
+    _print_summary(store, experiment_id)
+
+
+def _print_summary(store, experiment_id: str) -> None:
+    from crewbench.measure.summary import experiment_summary, format_summary
+
+    click.echo(format_summary(experiment_summary(store, experiment_id)))
+
+
+@cli.command("list")
+@click.option("--limit", default=20, show_default=True, type=int, help="How many experiments to show.")
+@db_option
+@friendly_errors
+def list_experiments(limit, db_path):
+    """List experiments in runs.db, newest first."""
+    from crewbench.store.store import Store
+
+    if not Path(db_path).exists():
+        raise click.ClickException(f"{db_path} does not exist yet; run 'crewbench run --crew FILE' first")
+    rows = Store(db_path).experiments(limit)
+    if not rows:
+        click.echo("no experiments yet; run 'crewbench run --crew FILE'")
+        return
+    for row in rows:
+        label = " (simulated)" if row["simulated"] else ""
+        click.echo(f"{row['id']}  {row['status']:<9} {row['runs'] or 0:>5} runs  "
+                   f"{row['successes'] or 0:>5} ok  {row['model']}{label}  {row['name']}")
+
+
+@cli.command()
+@click.argument("experiment")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@db_option
+@friendly_errors
+def show(experiment, as_json, db_path):
+    """Show an experiment's success rate, cost per success, latency and errors per crew."""
+    from crewbench.measure.summary import experiment_summary, format_summary
+    from crewbench.store.store import Store
+
+    if not Path(db_path).exists():
+        raise click.ClickException(f"{db_path} does not exist; pass --db PATH")
+    summary = experiment_summary(Store(db_path), experiment)
+    click.echo(json.dumps(summary, indent=2, default=str) if as_json else format_summary(summary))
+
+
+@cli.command()
+@workspace_option
+@friendly_errors
+def validate(workspace_root):
+    """Check every role, crew, scenario and policy file; print each problem with its fix."""
+    from crewbench.definitions.workspace import Workspace
+
+    checked, problems = Workspace(workspace_root).validate()
+    for problem in problems:
+        click.echo(f"error: {problem.message}", err=True)
+    if problems:
+        raise click.ClickException(f"{len(problems)} problem(s) in {checked} definition(s)")
+    click.echo(f"ok: {checked} definition(s) valid")
+
+
+@cli.command()
+@click.argument("crew")
+@click.option("--force", is_flag=True, help="Overwrite an existing baseline file.")
+@workspace_option
+@friendly_errors
+def baseline(crew, force, workspace_root):
+    """Derive a crew's single-agent twin and save it to crews/<crew>_baseline.yaml."""
+    from crewbench.definitions.baseline import derive_baseline
+    from crewbench.definitions.workspace import Workspace
+
+    workspace = Workspace(workspace_root)
+    spec = derive_baseline(workspace.crew(crew))
+    path = workspace.save_crew(spec.to_definition(), name=spec.name, overwrite=force)
+    click.echo(f"wrote {path}")
+
+
+@cli.command("sim-serve")
+@click.option("--port", default=8765, show_default=True, type=int, help="Port on 127.0.0.1.")
+@click.option("--profile", default="small", show_default=True, help="Simulator profile.")
+@click.option("--fault", "faults", multiple=True,
+              help="Fault injection: 429, 500, slow (repeatable); each applies to the next request.")
+@click.option("--latency-scale", default=0.0, show_default=True, type=float,
+              help="Multiply the simulated latency (0 = answer at once).")
+def sim_serve(port, profile, faults, latency_scale):
+    """Serve the simulator as an OpenAI-compatible endpoint on 127.0.0.1."""
+    from crewbench.llm.server import serve
+
+    serve(port=port, profile=profile, faults=list(faults), latency_scale=latency_scale)
+
+
+def _register_command_modules() -> None:
+    """Commands that live beside the core (measurement, export, governance) add themselves."""
+    from crewbench.cli import export, governance, measure
+
+    for module in (measure, export, governance):
+        module.register(cli)
+
+
+_register_command_modules()
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

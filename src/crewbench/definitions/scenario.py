@@ -1,0 +1,306 @@
+"""Scenarios: labelled cases, the tools a crew may use on them, a grader, and sim hooks.
+
+A scenario is a folder ``scenarios/<name>/`` holding ``scenario.yaml``::
+
+    name: mini_triage
+    description: Route a customer message to the right team.
+    task_type: support_triage          # default task type of its cases
+    input_schema: {...}                # JSON schema of a case's input (the crew's kickoff inputs)
+    output_schema: {...}               # JSON schema of the final output (optional)
+    cases: cases.yaml                  # list of cases, see Case
+    grader: graders.py:grade           # grade(case, output) -> Grade
+    sim: sim.py                        # optional: tool_input(tool, case), render_answer(case, correct, rng)
+    judge_rubric: "..."                # optional rubric for the LLM-as-judge grader
+    tools:
+      - name: lookup_team
+        entry: tools.py:LookupTeamTool # a crewai BaseTool subclass, built with no arguments
+        permission: read               # read | write | execute
+        destructive: false
+        description: ...
+
+Python entries are loaded only when they are needed (building a crew, grading), so
+validating a workspace does not import CrewAI.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import random
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from crewbench.definitions.config import NAME_PATTERN, PERMISSION_LEVELS
+from crewbench.definitions.yamlio import load_yaml_file
+from crewbench.errors import DefinitionError, ScenarioError
+
+__all__ = ["Case", "Grade", "Scenario", "ToolDecl", "load_scenario", "load_scenario_module"]
+
+DIFFICULTIES = ("easy", "medium", "hard")
+SCENARIO_FIELDS = {
+    "name", "description", "task_type", "input_schema", "output_schema", "cases", "grader",
+    "sim", "judge_rubric", "tools", "reference", "perturbations", "policy", "escalation",
+}
+
+
+@dataclass(frozen=True)
+class Grade:
+    """What a grader says of one output. ``escalated``: the output hands the case to a human."""
+
+    passed: bool
+    score: float
+    reason: str
+    escalated: bool = False
+
+
+@dataclass
+class Case:
+    id: str
+    input: dict[str, Any]
+    expected: Any
+    difficulty: str = "medium"
+    task_type: str = ""
+    variant: str = "clean"
+    tags: list[str] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def main_text(self) -> str:
+        """The longest string input: what a tool gets by default when the sim calls it."""
+        strings = [value for value in self.input.values() if isinstance(value, str)]
+        return max(strings, key=len) if strings else json.dumps(self.input)
+
+
+@dataclass
+class ToolDecl:
+    name: str
+    entry: str
+    permission: str = "read"
+    destructive: bool = False
+    description: str = ""
+    scenario: str = ""
+    folder: Path | None = None
+
+    def load_class(self):
+        return _load_entry(self.folder, self.entry, f"{self.scenario}: tools.{self.name}.entry")
+
+
+@dataclass
+class Scenario:
+    name: str
+    folder: Path
+    description: str
+    task_type: str
+    input_schema: dict[str, Any]
+    output_schema: dict[str, Any] | None
+    tools: dict[str, ToolDecl]
+    cases_file: str
+    grader_entry: str
+    sim_entry: str | None = None
+    judge_rubric: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+    _cases: list[Case] | None = None
+
+    @property
+    def source(self) -> Path:
+        return self.folder / "scenario.yaml"
+
+    def cases(self) -> list[Case]:
+        if self._cases is None:
+            self._cases = _load_cases(self, self.folder / self.cases_file)
+        return list(self._cases)
+
+    def case(self, case_id: str) -> Case:
+        for case in self.cases():
+            if case.id == case_id:
+                return case
+        raise ScenarioError(f"{self.source}: no case {case_id!r}; run 'crewbench validate' to list cases")
+
+    def grader(self) -> Callable[[Case, str], Grade]:
+        return _load_entry(self.folder, self.grader_entry, f"{self.source}: grader")
+
+    def sim_hooks(self) -> Any | None:
+        if not self.sim_entry:
+            return None
+        return load_scenario_module(self.folder / self.sim_entry, f"{self.name}_sim")
+
+    def grade(self, case: Case, output: str) -> Grade:
+        grade = self.grader()(case, output)
+        if not isinstance(grade, Grade):
+            raise ScenarioError(f"{self.source}: grader returned {type(grade).__name__}, not a Grade")
+        return grade
+
+    def render_answer(self, case: Case, correct: bool, rng: random.Random) -> str:
+        """The sim's final answer for a case: the reference when correct, a wrong one otherwise."""
+        hooks = self.sim_hooks()
+        if hooks is not None and hasattr(hooks, "render_answer"):
+            return hooks.render_answer(case, correct, rng)
+        expected = case.expected
+        if correct:
+            return expected if isinstance(expected, str) else json.dumps(expected)
+        return _corrupt(expected, rng)
+
+    def tool_input(self, tool_name: str, case: Case, arg_names: list[str]) -> dict[str, Any]:
+        hooks = self.sim_hooks()
+        if hooks is not None and hasattr(hooks, "tool_input"):
+            value = hooks.tool_input(tool_name, case)
+            if value is not None:
+                return value
+        return {arg_names[0]: case.main_text()} if arg_names else {}
+
+
+def _corrupt(expected: Any, rng: random.Random) -> str:
+    """A plausible wrong answer: the reference with one field changed."""
+    if isinstance(expected, dict) and expected:
+        wrong = dict(expected)
+        key = rng.choice(sorted(wrong))
+        value = wrong[key]
+        if isinstance(value, bool):
+            wrong[key] = not value
+        elif isinstance(value, (int, float)):
+            wrong[key] = value + rng.choice([-2, -1, 1, 2])
+        else:
+            wrong[key] = f"{value}_wrong" if value else "unknown"
+        return json.dumps(wrong)
+    return f"I could not determine the answer ({rng.randint(0, 9999)})."
+
+
+_module_cache: dict[str, Any] = {}
+# Runs load scenario modules from many threads; a half-executed module must never be seen.
+_module_lock = threading.RLock()
+
+
+def load_scenario_module(path: Path, name: str):
+    """Import a scenario's Python file once per process (tools, graders and sim hooks use it
+    to load their sibling files)."""
+    with _module_lock:
+        return _load_module_locked(path, name)
+
+
+def _load_module_locked(path: Path, name: str):
+    key = str(path.resolve())
+    if key in _module_cache:
+        return _module_cache[key]
+    if not path.is_file():
+        raise ScenarioError(f"{path}: file not found; fix the entry in scenario.yaml")
+    spec = importlib.util.spec_from_file_location(f"crewbench_scenarios.{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # user code: report it, never a bare traceback
+        sys.modules.pop(spec.name, None)
+        raise ScenarioError(f"{path}: failed to import: {type(exc).__name__}: {exc}") from exc
+    _module_cache[key] = module
+    return module
+
+
+def _load_entry(folder: Path | None, entry: str, where: str):
+    if folder is None or ":" not in entry:
+        raise ScenarioError(f"{where}: entry {entry!r} must look like 'file.py:name'")
+    filename, attribute = entry.split(":", 1)
+    module = load_scenario_module(folder / filename, f"{folder.name}_{Path(filename).stem}")
+    try:
+        return getattr(module, attribute)
+    except AttributeError:
+        raise ScenarioError(f"{where}: {filename} has no {attribute!r}; fix the entry") from None
+
+
+def _load_cases(scenario: Scenario, path: Path) -> list[Case]:
+    raw = load_yaml_file(path) if path.suffix in (".yaml", ".yml") else _load_jsonl(path)
+    if isinstance(raw, dict) and "cases" in raw:
+        raw = raw["cases"]
+    if not isinstance(raw, list) or not raw:
+        raise DefinitionError(path, None, "must be a non-empty list of cases", "add cases with id, input and expected")
+    cases: list[Case] = []
+    seen: set[str] = set()
+    required_inputs = scenario.input_schema.get("required", [])
+    for index, item in enumerate(raw):
+        where = f"[{index}]"
+        if not isinstance(item, dict):
+            raise DefinitionError(path, where, "a case must be a mapping", "give id, input, expected")
+        for key in ("id", "input", "expected"):
+            if key not in item:
+                raise DefinitionError(path, f"{where}.{key}", "is missing", f"add '{key}:' to the case")
+        case_id = str(item["id"])
+        if case_id in seen:
+            raise DefinitionError(path, f"{where}.id", f"duplicate case id {case_id!r}", "give each case its own id")
+        seen.add(case_id)
+        if not isinstance(item["input"], dict):
+            raise DefinitionError(path, f"{where}.input", "must be a mapping of the crew's inputs",
+                                  f"use keys {', '.join(scenario.input_schema.get('properties', {}))}")
+        for key in required_inputs:
+            if key not in item["input"]:
+                raise DefinitionError(path, f"{where}.input.{key}", "is missing", "the scenario's input_schema requires it")
+        difficulty = item.get("difficulty", "medium")
+        if difficulty not in DIFFICULTIES:
+            raise DefinitionError(path, f"{where}.difficulty", f"unknown difficulty {difficulty!r}",
+                                  f"use one of {', '.join(DIFFICULTIES)}")
+        cases.append(Case(
+            id=case_id, input=dict(item["input"]), expected=item["expected"], difficulty=difficulty,
+            task_type=item.get("task_type") or scenario.task_type, tags=list(item.get("tags") or []),
+            meta={k: v for k, v in item.items()
+                  if k not in {"id", "input", "expected", "difficulty", "task_type", "tags"}},
+        ))
+    return cases
+
+
+def _load_jsonl(path: Path) -> list[Any]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise DefinitionError(path, None, "file not found", "fix 'cases:' in scenario.yaml") from None
+    items = []
+    for number, line in enumerate(lines, 1):
+        if line.strip():
+            try:
+                items.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise DefinitionError(path, f"line {number}", f"malformed JSON: {exc.msg}", "fix that line") from None
+    return items
+
+
+def load_scenario(folder: str | Path) -> Scenario:
+    folder = Path(folder)
+    source = folder / "scenario.yaml"
+    data = load_yaml_file(source)
+    if not isinstance(data, dict):
+        raise DefinitionError(source, None, "must be a mapping", "see the scenario format in the README")
+    for key in data:
+        if key not in SCENARIO_FIELDS:
+            raise DefinitionError(source, key, "is not a scenario field", f"use one of {', '.join(sorted(SCENARIO_FIELDS))}")
+    name = data.get("name") or folder.name
+    if not NAME_PATTERN.match(str(name)):
+        raise DefinitionError(source, "name", f"{name!r} is not a valid identifier", "use letters, digits and underscores")
+    for required in ("cases", "grader"):
+        if not data.get(required):
+            raise DefinitionError(source, required, "is missing", f"add '{required}:'")
+    input_schema = data.get("input_schema") or {"type": "object"}
+    if not isinstance(input_schema, dict):
+        raise DefinitionError(source, "input_schema", "must be a JSON schema mapping", "e.g. {type: object, properties: {...}}")
+    tools: dict[str, ToolDecl] = {}
+    for index, item in enumerate(data.get("tools") or []):
+        where = f"tools[{index}]"
+        if not isinstance(item, dict) or not item.get("name") or not item.get("entry"):
+            raise DefinitionError(source, where, "a tool needs 'name' and 'entry'", "e.g. {name: kb_search, entry: tools.py:KBSearchTool}")
+        permission = item.get("permission", "read")
+        if permission not in PERMISSION_LEVELS:
+            raise DefinitionError(source, f"{where}.permission", f"unknown level {permission!r}",
+                                  f"use one of {', '.join(PERMISSION_LEVELS)}")
+        destructive = item.get("destructive", False)
+        if not isinstance(destructive, bool):
+            raise DefinitionError(source, f"{where}.destructive", "must be true or false", "write true or false")
+        tools[item["name"]] = ToolDecl(
+            name=item["name"], entry=item["entry"], permission=permission, destructive=destructive,
+            description=item.get("description", ""), scenario=name, folder=folder,
+        )
+    return Scenario(
+        name=name, folder=folder, description=data.get("description", ""),
+        task_type=data.get("task_type", name), input_schema=input_schema,
+        output_schema=data.get("output_schema"), tools=tools, cases_file=data["cases"],
+        grader_entry=data["grader"], sim_entry=data.get("sim"), judge_rubric=data.get("judge_rubric"),
+        raw=data,
+    )

@@ -1,0 +1,184 @@
+"""Per-run records of LLM and tool calls from CrewAI's process-global event bus.
+
+One listener is registered per process. A ContextVar holds the id of the run a thread is
+working for; CrewAI runs handlers in a copy of the emitting thread's context (and its task
+threads copy the context too), so every event lands on the right run even with many runs in
+flight. Tokens come from each ``LLMCallCompletedEvent.usage`` — never from CrewAI's per-LLM
+lifetime counters, which double count when an instance is shared or reused.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from crewbench.compat.hygiene import import_crewai
+
+__all__ = ["RunRecorder", "current_run_id", "ensure_listener", "recording"]
+
+current_run_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("crewbench_run_id", default=None)
+
+_recorders: dict[str, RunRecorder] = {}
+_recorders_lock = threading.Lock()
+_listener_lock = threading.Lock()
+_listener_registered = False
+
+
+@dataclass
+class RunRecorder:
+    run_id: str
+    llm: dict[str, dict[str, Any]] = field(default_factory=dict)   # call_id -> record
+    tools: list[dict[str, Any]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    _seq: int = 0
+
+    def next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def llm_records(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return sorted((dict(r) for r in self.llm.values()), key=lambda r: r["seq"])
+
+    def tool_records(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return sorted((dict(r) for r in self.tools), key=lambda r: (r["started_at"] or 0, r["seq"]))
+
+
+def _recorder() -> RunRecorder | None:
+    run_id = current_run_id.get()
+    if run_id is None:
+        return None
+    return _recorders.get(run_id)
+
+
+def _ts(value) -> float | None:
+    return value.timestamp() if value is not None else None
+
+
+def _text(value: Any, limit: int = 4000) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text[:limit]
+
+
+def ensure_listener() -> None:
+    """Register the event handlers once per process (idempotent, thread-safe)."""
+    global _listener_registered
+    with _listener_lock:
+        if _listener_registered:
+            return
+        import_crewai()
+        from crewai.events import crewai_event_bus
+        from crewai.events.types.llm_events import (
+            LLMCallCompletedEvent,
+            LLMCallFailedEvent,
+            LLMCallStartedEvent,
+        )
+        from crewai.events.types.tool_usage_events import (
+            ToolUsageErrorEvent,
+            ToolUsageFinishedEvent,
+        )
+
+        @crewai_event_bus.on(LLMCallStartedEvent)
+        def _llm_started(source, event):
+            recorder = _recorder()
+            if recorder is None:
+                return
+            with recorder.lock:
+                recorder.llm[event.call_id] = {
+                    "seq": recorder.next_seq(), "agent": event.agent_role, "task": event.task_name,
+                    "model": event.model, "status": "pending", "error": None,
+                    "prompt_tokens": 0, "completion_tokens": 0,
+                    "started_at": _ts(event.timestamp), "finished_at": None, "call_type": None,
+                }
+
+        @crewai_event_bus.on(LLMCallCompletedEvent)
+        def _llm_completed(source, event):
+            recorder = _recorder()
+            if recorder is None:
+                return
+            usage = event.usage or {}
+            with recorder.lock:
+                record = recorder.llm.setdefault(event.call_id, {
+                    "seq": recorder.next_seq(), "agent": event.agent_role, "task": event.task_name,
+                    "model": event.model, "started_at": _ts(event.timestamp), "error": None,
+                })
+                record.update(
+                    status="ok",
+                    prompt_tokens=int(usage.get("prompt_tokens") or usage.get("input_tokens") or 0),
+                    completion_tokens=int(usage.get("completion_tokens") or usage.get("output_tokens") or 0),
+                    finished_at=_ts(event.timestamp),
+                    call_type=getattr(event.call_type, "value", str(event.call_type)),
+                )
+
+        @crewai_event_bus.on(LLMCallFailedEvent)
+        def _llm_failed(source, event):
+            recorder = _recorder()
+            if recorder is None:
+                return
+            with recorder.lock:
+                record = recorder.llm.setdefault(event.call_id, {
+                    "seq": recorder.next_seq(), "agent": event.agent_role, "task": event.task_name,
+                    "model": event.model, "started_at": _ts(event.timestamp),
+                    "prompt_tokens": 0, "completion_tokens": 0, "call_type": None,
+                })
+                record.update(status="error", error=_text(event.error, 500), finished_at=_ts(event.timestamp))
+
+        @crewai_event_bus.on(ToolUsageFinishedEvent)
+        def _tool_finished(source, event):
+            recorder = _recorder()
+            if recorder is None:
+                return
+            with recorder.lock:
+                failure = getattr(event, "failure", None)
+                recorder.tools.append({
+                    "seq": recorder.next_seq(), "agent": event.agent_role, "task": event.task_name,
+                    "tool": event.tool_name, "status": "error" if failure else "ok",
+                    "error": _text(failure, 500) if failure else None,
+                    "input": _text(event.tool_args, 2000), "output": _text(event.output, 2000),
+                    "started_at": _ts(event.started_at), "finished_at": _ts(event.finished_at),
+                })
+
+        @crewai_event_bus.on(ToolUsageErrorEvent)
+        def _tool_error(source, event):
+            recorder = _recorder()
+            if recorder is None:
+                return
+            with recorder.lock:
+                recorder.tools.append({
+                    "seq": recorder.next_seq(), "agent": event.agent_role, "task": event.task_name,
+                    "tool": event.tool_name, "status": "error", "error": _text(event.error, 500),
+                    "input": _text(event.tool_args, 2000), "output": None,
+                    "started_at": _ts(event.timestamp), "finished_at": _ts(event.timestamp),
+                })
+
+        _listener_registered = True
+
+
+@contextmanager
+def recording(run_id: str):
+    """Attribute every CrewAI event emitted in this context (and its threads) to ``run_id``."""
+    ensure_listener()
+    recorder = RunRecorder(run_id)
+    with _recorders_lock:
+        _recorders[run_id] = recorder
+    token = current_run_id.set(run_id)
+    try:
+        yield recorder
+    finally:
+        current_run_id.reset(token)
+
+
+def release(run_id: str) -> None:
+    with _recorders_lock:
+        _recorders.pop(run_id, None)
+
+
+def flush_events(timeout: float = 30.0) -> None:
+    """Wait until queued handlers have run: sync handlers may still be running after kickoff."""
+    from crewai.events import crewai_event_bus
+
+    crewai_event_bus.flush(timeout=timeout)

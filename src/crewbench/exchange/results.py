@@ -1,0 +1,47 @@
+"""An experiment's runs, LLM calls and tool calls as CSV or JSON, marked simulated or not."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from crewbench import __version__
+from crewbench.errors import ExportError
+
+__all__ = ["export_results"]
+
+
+def export_results(store, experiment_id: str, fmt: str = "csv", out_dir: str | Path = ".") -> list[Path]:
+    """Write an experiment's runs, LLM calls and tool calls. CSV files start with one
+    ``# simulated: ...`` line (skip it when reading); JSON has a top-level ``simulated`` flag."""
+    if fmt not in ("csv", "json"):
+        raise ExportError(f"unknown results format {fmt!r}; use csv or json")
+    experiment = store.experiment(experiment_id)
+    runs = store.runs(experiment["id"])
+    simulated = bool(experiment.get("simulated")) or any(r.get("simulated") for r in runs)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    llm = {r["id"]: store.llm_calls(r["id"]) for r in runs}
+    tools = {r["id"]: store.tool_calls(r["id"]) for r in runs}
+    stem = experiment["id"]
+    if fmt == "json":
+        path = out_dir / f"{stem}.json"
+        data = {"simulated": simulated, "exported_by": f"crewbench {__version__}", "experiment": experiment,
+                "runs": [{**r, "llm_calls": llm[r["id"]], "tool_calls": tools[r["id"]]} for r in runs]}
+        path.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+        return [path]
+    header = (f"# simulated: {str(simulated).lower()}; experiment: {experiment['id']}; "
+              f"model: {experiment.get('model')}; exported by crewbench {__version__}")
+    written = []
+    for table, rows in (("runs", runs), ("llm_calls", [c for r in runs for c in llm[r["id"]]]),
+                        ("tool_calls", [c for r in runs for c in tools[r["id"]]])):
+        columns = list(store.db[table].columns_dict)
+        path = out_dir / f"{stem}_{table}.csv"
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            handle.write(header + "\n")
+            writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(rows)
+        written.append(path)
+    return written

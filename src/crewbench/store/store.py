@@ -1,0 +1,276 @@
+"""runs.db: every experiment, run, LLM call and tool call, in SQLite through sqlite-utils.
+
+The schema is a public interface (open runs.db in Datasette or pandas); docs/runs-db.md
+documents every table and column and must change together with ``MIGRATIONS``.
+Each run is written in one transaction when it finishes, so a crash loses at most the runs
+in flight; ``finished_keys`` lets an interrupted experiment resume without duplicates.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from crewbench.errors import NotFound, SchemaTooNew, StoreError
+
+__all__ = ["RUN_STATUSES", "SCHEMA_VERSION", "Store"]
+
+RUN_STATUSES = ("success", "failed", "error", "escalated", "rejected", "rate_limited")
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db["crews"].create(
+        {
+            "id": str, "name": str, "process": str, "scenario": str, "content_hash": str,
+            "definition": str, "baseline_of": str, "agents": int, "created_at": float,
+        },
+        pk="id",
+    )
+    db["experiments"].create(
+        {
+            "id": str, "name": str, "created_at": float, "finished_at": float, "status": str,
+            "scenario": str, "model": str, "simulated": int, "sim_profile": str, "seed": int,
+            "reps": int, "concurrency": int, "variants": str, "config": str, "crewbench_version": str,
+        },
+        pk="id",
+    )
+    db["runs"].create(
+        {
+            "id": str, "experiment_id": str, "crew_id": str, "crew_name": str, "scenario": str,
+            "case_id": str, "variant": str, "rep": int, "task_type": str, "difficulty": str,
+            "status": str, "passed": int, "score": float, "grade_reason": str, "error": str,
+            "output": str, "model": str, "simulated": int, "seed": int,
+            "started_at": float, "finished_at": float, "latency_s": float,
+            "planning_s": float, "execution_s": float, "reflection_s": float,
+            "prompt_tokens": int, "completion_tokens": int, "total_tokens": int, "cost_usd": float,
+            "llm_calls": int, "tool_calls": int, "retries": int, "llm_errors": int,
+            "tool_errors": int, "delegations": int, "attempts": int,
+        },
+        pk="id",
+        foreign_keys=[("experiment_id", "experiments", "id"), ("crew_id", "crews", "id")],
+    )
+    db["llm_calls"].create(
+        {
+            "id": str, "run_id": str, "seq": int, "agent": str, "task": str, "phase": str,
+            "model": str, "status": str, "error": str, "prompt_tokens": int,
+            "completion_tokens": int, "cost_usd": float, "started_at": float,
+            "finished_at": float, "latency_s": float, "call_type": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id")],
+    )
+    db["tool_calls"].create(
+        {
+            "id": str, "run_id": str, "seq": int, "agent": str, "task": str, "phase": str,
+            "tool": str, "status": str, "error": str, "input": str, "output": str,
+            "started_at": float, "finished_at": float, "latency_s": float,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id")],
+    )
+    db["runs"].create_index(
+        ["experiment_id", "crew_id", "case_id", "variant", "rep"], unique=True,
+        index_name="runs_unique_slot",
+    )
+    db["runs"].create_index(["experiment_id", "crew_id", "status"], index_name="runs_by_outcome")
+    db["llm_calls"].create_index(["run_id", "seq"], index_name="llm_calls_by_run")
+    db["tool_calls"].create_index(["run_id", "seq"], index_name="tool_calls_by_run")
+    db["experiments"].create_index(["created_at"], index_name="experiments_by_time")
+
+
+def _v2(db: sqlite_utils.Database) -> None:
+    """Governance: every policy decision, and approval requests a person answers."""
+    db["policy_decisions"].create(
+        {
+            "id": str, "run_id": str, "experiment_id": str, "crew_name": str, "layer": str,
+            "rule": str, "action": str, "actor": str, "enforced": int, "violation": int,
+            "agent": str, "tool": str, "detail": str, "at": float,
+        },
+        pk="id",
+    )
+    db["approvals"].create(
+        {
+            "id": str, "run_id": str, "experiment_id": str, "crew_name": str, "kind": str,
+            "agent": str, "tool": str, "arguments": str, "reason": str, "status": str,
+            "requested_at": float, "timeout_s": float, "expires_at": float,
+            "answered_at": float, "actor": str,
+        },
+        pk="id",
+    )
+    db["policy_decisions"].create_index(["run_id", "at"], index_name="policy_decisions_by_run")
+    db["policy_decisions"].create_index(["experiment_id"], index_name="policy_decisions_by_experiment")
+    db["approvals"].create_index(["status", "requested_at"], index_name="approvals_by_status")
+
+
+# Append only: a migration's index + 1 is the schema version it produces.
+MIGRATIONS = [_v1, _v2]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class Store:
+    """runs.db. Thread-safe for the runner's worker threads (one connection, one lock)."""
+
+    def __init__(self, path: str | Path = "runs.db"):
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            connection = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+            self.db = sqlite_utils.Database(connection)
+            if str(path) != ":memory:":
+                self.db.enable_wal()
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: not a usable SQLite database ({exc}); pass another --db path") from None
+        self._lock = threading.RLock()
+        self.migrate()
+
+    # -- schema
+    def schema_version(self) -> int:
+        if "meta" not in self.db.table_names():
+            return 0
+        row = self.db.execute("select value from meta where key = 'schema_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def migrate(self) -> int:
+        with self._lock:
+            current = self.schema_version()
+            if current > SCHEMA_VERSION:
+                raise SchemaTooNew(
+                    f"{self.path}: schema version {current} is newer than this crewbench "
+                    f"understands ({SCHEMA_VERSION}); upgrade crewbench or use another --db"
+                )
+            with self.db.conn:
+                if "meta" not in self.db.table_names():
+                    self.db["meta"].create({"key": str, "value": str}, pk="key")
+                for version in range(current, SCHEMA_VERSION):
+                    MIGRATIONS[version](self.db)
+                    self.db["meta"].upsert({"key": "schema_version", "value": str(version + 1)}, pk="key")
+            return SCHEMA_VERSION
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    # -- crews
+    def save_crew(self, spec, *, baseline_of: str | None = None) -> str:
+        """Record a crew definition; its id is the content hash, so saving twice is a no-op."""
+        crew_id = spec.content_hash()
+        with self._lock, self.db.conn:
+            if not self.db["crews"].count_where("id = ?", [crew_id]):
+                self.db["crews"].insert({
+                    "id": crew_id, "name": spec.name, "process": spec.process,
+                    "scenario": spec.scenario, "content_hash": crew_id,
+                    "definition": json.dumps(spec.to_definition(inline_roles=True)),
+                    "baseline_of": baseline_of, "agents": len(spec.worker_names),
+                    "created_at": time.time(),
+                })
+        return crew_id
+
+    def crew_row(self, crew_id: str) -> dict:
+        return self._get("crews", crew_id, "crew")
+
+    # -- experiments
+    def create_experiment(self, **fields: Any) -> str:
+        experiment_id = fields.pop("id", None) or _new_id("exp")
+        row = {"id": experiment_id, "created_at": time.time(), "status": "running", **fields}
+        for key in ("config", "variants"):
+            if key in row and not isinstance(row[key], str):
+                row[key] = json.dumps(row[key])
+        with self._lock, self.db.conn:
+            self.db["experiments"].insert(row)
+        return experiment_id
+
+    def experiment(self, experiment_id: str) -> dict:
+        row = self._find_experiment(experiment_id)
+        row["config"] = json.loads(row["config"]) if row.get("config") else {}
+        return row
+
+    def _find_experiment(self, key: str) -> dict:
+        rows = list(self.db.query(
+            "select * from experiments where id = ? or name = ? order by created_at desc", [key, key]
+        ))
+        if not rows:
+            rows = list(self.db.query(
+                "select * from experiments where id like ? order by created_at desc", [key + "%"]
+            ))
+        if not rows:
+            raise NotFound(f"no experiment {key!r} in {self.path}; 'crewbench list' shows the ones there are")
+        return rows[0]
+
+    def finish_experiment(self, experiment_id: str, status: str = "finished") -> None:
+        with self._lock, self.db.conn:
+            self.db["experiments"].update(experiment_id, {"status": status, "finished_at": time.time()})
+
+    def experiments(self, limit: int | None = None) -> list[dict]:
+        sql = """
+            select e.*, count(r.id) as runs,
+                   sum(r.status = 'success') as successes,
+                   sum(r.cost_usd) as cost_usd
+            from experiments e left join runs r on r.experiment_id = e.id
+            group by e.id order by e.created_at desc
+        """
+        if limit:
+            sql += f" limit {int(limit)}"
+        return list(self.db.query(sql))
+
+    # -- runs
+    def finished_keys(self, experiment_id: str) -> set[tuple[str, str, str, int]]:
+        return {
+            (row["crew_id"], row["case_id"], row["variant"], row["rep"])
+            for row in self.db.query(
+                "select crew_id, case_id, variant, rep from runs where experiment_id = ?", [experiment_id]
+            )
+        }
+
+    def record_run(self, run: dict, llm_calls: Iterable[dict] = (), tool_calls: Iterable[dict] = ()) -> str:
+        """Write one finished run and its calls atomically."""
+        run = dict(run)
+        run.setdefault("id", _new_id("run"))
+        llm_rows = [{"id": _new_id("llm"), "run_id": run["id"], **row} for row in llm_calls]
+        tool_rows = [{"id": _new_id("tool"), "run_id": run["id"], **row} for row in tool_calls]
+        with self._lock, self.db.conn:
+            self.db["runs"].insert(run)
+            if llm_rows:
+                self.db["llm_calls"].insert_all(llm_rows)
+            if tool_rows:
+                self.db["tool_calls"].insert_all(tool_rows)
+        return run["id"]
+
+    def runs(self, experiment_id: str, **where: Any) -> list[dict]:
+        clauses = ["experiment_id = ?"]
+        params: list[Any] = [experiment_id]
+        for key, value in where.items():
+            clauses.append(f"[{key}] = ?")
+            params.append(value)
+        return list(self.db.query(
+            f"select * from runs where {' and '.join(clauses)} order by crew_name, case_id, variant, rep",
+            params,
+        ))
+
+    def run(self, run_id: str) -> dict:
+        return self._get("runs", run_id, "run")
+
+    def llm_calls(self, run_id: str) -> list[dict]:
+        return list(self.db.query("select * from llm_calls where run_id = ? order by seq", [run_id]))
+
+    def tool_calls(self, run_id: str) -> list[dict]:
+        return list(self.db.query("select * from tool_calls where run_id = ? order by seq", [run_id]))
+
+    def _get(self, table: str, key: str, what: str) -> dict:
+        try:
+            return self.db[table].get(key)
+        except sqlite_utils.db.NotFoundError:
+            raise NotFound(f"no {what} {key!r} in {self.path}") from None
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:12]}"
