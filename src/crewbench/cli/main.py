@@ -43,6 +43,9 @@ def cli():
               help="Comma list: clean,paraphrase,typos,noise,missing_field,tool_failure.")
 @click.option("--latency-scale", default=1.0, show_default=True, type=float,
               help="Multiply the simulator's latency (0 = instant).")
+@click.option("--virtual-clock/--real-clock", "virtual", default=False, show_default=True,
+              help="Simulator only: add modelled latency to a virtual clock instead of sleeping it "
+                   "(same latency figures, no waiting).")
 @click.option("--baseline", "with_baselines", is_flag=True, help="Also run each crew's single-agent twin.")
 @click.option("--name", default=None, help="Experiment name.")
 @click.option("--policy", default=None,
@@ -53,7 +56,8 @@ def cli():
 @workspace_option
 @friendly_errors
 def run(crew_files, scenario, reps, model, base_url, seed, concurrency, rps, timeout_s, case_ids,
-        variants, latency_scale, with_baselines, name, policy, resume, quiet, db_path, workspace_root):
+        variants, latency_scale, with_baselines, name, policy, resume, quiet, db_path, workspace_root,
+        virtual=False):
     """Run crews on a scenario's cases, many repetitions each, and record every run."""
     from crewbench.definitions.workspace import Workspace
     from crewbench.engine import ExperimentConfig, run_experiment
@@ -67,7 +71,7 @@ def run(crew_files, scenario, reps, model, base_url, seed, concurrency, rps, tim
         crews=crews, scenario=scenario, reps=reps, model=model, base_url=base_url, seed=seed,
         concurrency=concurrency, rps=rps, timeout_s=timeout_s, case_ids=list(case_ids) or None,
         variants=[v.strip() for v in variants.split(",") if v.strip()], latency_scale=latency_scale,
-        with_baselines=with_baselines, name=name, policy=policy,
+        with_baselines=with_baselines, name=name, policy=policy, virtual_clock=virtual,
     )
     store = Store(db_path)
     bar = None

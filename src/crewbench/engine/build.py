@@ -40,6 +40,15 @@ class BuildOptions:
     fail_tool_once: str | None = None         # the tool_failure perturbation: this tool has an outage
 
 
+def branch_task_names(spec: CrewSpec) -> set[str]:
+    """A concurrent crew's branches: every task before the join whose inputs are ready at the
+    start (no ``context``); CrewAI runs them with ``async_execution``."""
+    join = spec.join_task
+    if spec.process != "concurrent":
+        return set()
+    return {task.name for task in spec.tasks if task is not join and not task.context}
+
+
 def build_crew(spec: CrewSpec, options: BuildOptions):
     import_crewai()
     from crewai import Agent, Crew, Process, Task
@@ -72,10 +81,10 @@ def build_crew(spec: CrewSpec, options: BuildOptions):
 
     tasks: list[Task] = []
     by_name: dict[str, Task] = {}
-    join = spec.join_task
+    branches = branch_task_names(spec)
     used_agents: set[str] = set()
     for index, task_spec in enumerate(spec.tasks):
-        is_branch = spec.process == "concurrent" and task_spec is not join and not task_spec.context
+        is_branch = task_spec.name in branches
         agent = None
         if task_spec.agent is not None:
             agent = agents[task_spec.agent]

@@ -40,6 +40,8 @@ class ExperimentConfig:
     name: str | None = None
     with_baselines: bool = False
     policy: str | None = None
+    # Simulator only: modelled latency goes on a per-run virtual clock instead of being slept.
+    virtual_clock: bool = False
 
     def validate(self) -> None:
         parse_model(self.model)

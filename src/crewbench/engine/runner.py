@@ -23,7 +23,7 @@ from crewbench.definitions.baseline import derive_baseline
 from crewbench.definitions.config import role_key
 from crewbench.definitions.scenario import Grade
 from crewbench.definitions.workspace import Workspace
-from crewbench.engine.build import BuildOptions, build_crew
+from crewbench.engine.build import BuildOptions, branch_task_names, build_crew
 from crewbench.engine.experiment import ExperimentConfig, Progress, config_from_experiment
 from crewbench.engine.phases import phase_of
 from crewbench.engine.ratelimit import RateLimiter, install_rate_limit_hook
@@ -46,6 +46,8 @@ class _Experiment:
         self.progress_cb = progress_cb
         self.cancel = cancel or threading.Event()
         self.simulated = parse_model(config.model)[1] is not None
+        # Virtual time only means something for the simulator: real providers take real time.
+        self.virtual = self.simulated and config.virtual_clock
         self.billed = billed_model(config.model)
         self.lock = threading.Lock()
         self.limiter = RateLimiter(config.rps) if config.rps else None
@@ -61,6 +63,7 @@ class _Experiment:
         seed = slot_seed(config.seed, crew_id, case.id, case.variant, rep)
         run_id = f"run_{uuid.uuid4().hex[:12]}"
         started = time.time()
+        virtual_now = started  # the run's clock under the simulator's virtual time
         attempts = 0
         outcome: dict[str, Any] = {}
         llm_rows: list[dict] = []
@@ -77,14 +80,20 @@ class _Experiment:
         while True:
             attempts += 1
             result = self._attempt(run_id, crew, scenario, case, seed,
-                                   f"{crew_id}:{case.id}:{case.variant}:{rep}:{attempts}")
+                                   f"{crew_id}:{case.id}:{case.variant}:{rep}:{attempts}",
+                                   virtual_start=virtual_now if self.virtual else None)
+            virtual_now = result.get("virtual_end", virtual_now)
             llm_rows.extend(result["llm"])
             tool_rows.extend(result["tools"])
             exc = result.get("exception")
             if exc is None or attempts >= config.max_attempts or not is_transient(exc) or self.cancel.is_set():
                 break
-            time.sleep(config.backoff_s * (2 ** (attempts - 1)))
-        finished = time.time()
+            backoff = config.backoff_s * (2 ** (attempts - 1))
+            if self.virtual:
+                virtual_now += backoff
+            else:
+                time.sleep(backoff)
+        finished = virtual_now if self.virtual else time.time()
         exc = result.get("exception")
         if exc is not None:
             outcome = {"status": "error", "error": f"{type(exc).__name__}: {exc}"[:2000], "output": None,
@@ -103,9 +112,10 @@ class _Experiment:
         return self._record(run_id, experiment_id, crew, crew_id, scenario, case, rep, seed, started,
                             finished, attempts, outcome, llm_rows, tool_rows)
 
-    def _attempt(self, run_id, crew_spec, scenario, case, seed, run_key) -> dict:
+    def _attempt(self, run_id, crew_spec, scenario, case, seed, run_key, virtual_start=None) -> dict:
         from crewbench.engine.telemetry import flush_events, recording, release
         from crewbench.llm.sim import sim_session
+        from crewbench.llm.vclock import VirtualClock, virtual_clock
 
         config = self.config
         options = BuildOptions(
@@ -122,6 +132,8 @@ class _Experiment:
             options.guardrail_max_retries = getattr(options.guardrail, "max_retries", options.guardrail_max_retries)
         holder: dict[str, Any] = {"llm": [], "tools": []}
         run_key_id = f"{run_key}:{time.monotonic_ns()}"
+        clock = (VirtualClock(virtual_start - time.time(), parallel_tasks=branch_task_names(crew_spec))
+                 if virtual_start is not None else None)
 
         def work():
             limiter_var = install_rate_limit_hook() if self.limiter else None
@@ -134,7 +146,8 @@ class _Experiment:
                 try:
                     crew = build_crew(crew_spec, options)
                     if self.simulated:
-                        with sim_session(scenario=scenario, case=case, crew=crew_spec, seed=seed, run_key=run_key):
+                        with virtual_clock(clock), sim_session(scenario=scenario, case=case,
+                                                               crew=crew_spec, seed=seed, run_key=run_key):
                             output = crew.kickoff(inputs=kickoff_inputs(scenario, case))
                     else:
                         output = crew.kickoff(inputs=kickoff_inputs(scenario, case))
@@ -149,11 +162,18 @@ class _Experiment:
         thread.join(config.timeout_s)
         if thread.is_alive():
             holder["exception"] = TimeoutError(f"run exceeded its {config.timeout_s:g}s timeout")
+        if clock is not None and "exception" not in holder and \
+                clock.end() - virtual_start > config.timeout_s:
+            holder["exception"] = TimeoutError(
+                f"run exceeded its {config.timeout_s:g}s timeout (virtual time)")
         flush_events()
         recorder = holder.get("recorder")
         if recorder is not None:
             holder["llm"] = recorder.llm_records()
             holder["tools"] = recorder.tool_records()
+            if clock is not None:
+                clock.translate(holder["llm"])
+                clock.translate(holder["tools"])
             release(run_key_id)
         if "exception" not in holder:
             try:
@@ -162,6 +182,9 @@ class _Experiment:
                 holder["exception"] = exc
             except Exception as exc:  # noqa: BLE001 - a grader bug is this run's error, not the experiment's
                 holder["exception"] = RuntimeError(f"grader raised {type(exc).__name__}: {exc}")
+        if clock is not None:
+            # Taken last, like a real run's finish: flushing events and grading take real time.
+            holder["virtual_end"] = clock.end()
         return holder
 
     def _record(self, run_id, experiment_id, crew, crew_id, scenario, case, rep, seed, started, finished,

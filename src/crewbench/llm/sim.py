@@ -26,6 +26,7 @@ from crewbench.compat.hygiene import import_crewai
 from crewbench.definitions.config import role_key
 from crewbench.llm.profiles import SimProfile
 from crewbench.llm.tokens import count_message_tokens, count_tokens
+from crewbench.llm.vclock import current_clock
 
 import_crewai()
 
@@ -126,6 +127,10 @@ class SimLLM(BaseLLM):
     # ------------------------------------------------------------------ the call
     def call(self, messages, tools=None, callbacks=None, available_functions=None,
              from_task=None, from_agent=None, response_model=None):
+        clock = current_clock()
+        task_name = getattr(from_task, "name", None)
+        if clock is not None:
+            clock.begin(task_name)
         with llm_call_context():
             self._emit_call_started_event(messages=messages, tools=tools, callbacks=callbacks,
                                           available_functions=available_functions,
@@ -140,7 +145,7 @@ class SimLLM(BaseLLM):
             usage = {"prompt_tokens": self._prompt_tokens(formatted, tools),
                      "completion_tokens": count_tokens(reply if isinstance(reply, str) else json.dumps(reply))}
             usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
-            self._sleep(usage["completion_tokens"])
+            self._sleep(usage["completion_tokens"], task_name)
             self._track_token_usage_internal(usage)
             self._emit_call_completed_event(response=reply, call_type=call_type, from_task=from_task,
                                             from_agent=from_agent, messages=formatted, usage=usage)
@@ -164,12 +169,15 @@ class SimLLM(BaseLLM):
             total += count_tokens(json.dumps(tools, default=str))
         return total
 
-    def _sleep(self, completion_tokens: int) -> None:
+    def _sleep(self, completion_tokens: int, task_name: str | None = None) -> None:
         if self.fixed_latency_s is not None:
             delay = self.fixed_latency_s
         else:
             delay = (self.profile.ttft_s + completion_tokens / self.profile.tokens_per_s) * self.latency_scale
-        if delay > 0:
+        clock = current_clock()
+        if clock is not None:
+            clock.sleep(delay, task_name)  # virtual time: the delay is added to the run's clock, not waited
+        elif delay > 0:
             time.sleep(delay)
 
     def _rng(self, session: SimSession, *parts: Any) -> random.Random:
