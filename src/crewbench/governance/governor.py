@@ -26,6 +26,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from crewbench.compat import crewai_compat
 from crewbench.definitions.policy import Policy, load_policy
 from crewbench.errors import PolicyError
 from crewbench.governance import approvals as ap
@@ -192,12 +193,9 @@ class Governor:
         if state is None:
             yield None
             return
-        from crewai.hooks.dispatch import (
-            HookAborted,
-            InterceptionPoint,
-            register_scoped,
-            scoped_hooks,
-        )
+        hooks = crewai_compat.scoped_hooks()
+        HookAborted, InterceptionPoint = hooks.HookAborted, hooks.InterceptionPoint
+        register_scoped, scoped_hooks = hooks.register_scoped, hooks.scoped_hooks
 
         policy = state.policy
         enforce = policy.enforce
