@@ -143,11 +143,15 @@ def test_new_db_is_readable_by_its_owner_only(tmp_path):
     s.close()
 
 
-_OPEN_AT = """
-import sys, time
+_OPEN_TOGETHER = """
+import os, sys, time
 sys.path.insert(0, sys.argv[1])
 from crewbench.store.store import Store
-time.sleep(max(0.0, float(sys.argv[3]) - time.time()))
+barrier, n = sys.argv[3], int(sys.argv[4])
+open(os.path.join(barrier, str(os.getpid())), "w").close()
+deadline = time.time() + 120
+while len(os.listdir(barrier)) < n and time.time() < deadline:   # all imported: go together
+    time.sleep(0.01)
 s = Store(sys.argv[2])
 s.create_experiment(name="p")
 print(s.schema_version())
@@ -155,12 +159,12 @@ print(s.schema_version())
 
 
 def test_sixteen_processes_opening_a_new_db_at_once(tmp_path):
-    path = tmp_path / "runs.db"
-    at = time.time() + 3.0   # every process has imported the store by then
-    procs = [subprocess.Popen([sys.executable, "-c", _OPEN_AT, SRC, str(path), str(at)],
+    path, barrier = tmp_path / "runs.db", tmp_path / "barrier"
+    barrier.mkdir()
+    procs = [subprocess.Popen([sys.executable, "-c", _OPEN_TOGETHER, SRC, str(path), str(barrier), "16"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(16)]
-    results = [p.communicate(timeout=120) for p in procs]
+    results = [p.communicate(timeout=180) for p in procs]
     failures = [err for p, (_, err) in zip(procs, results) if p.returncode != 0]
     assert failures == []
     assert {out.strip() for out, _ in results} == {str(SCHEMA_VERSION)}

@@ -135,7 +135,7 @@ class Store(GovernanceQueries):
 
     # -- schema
     def schema_version(self, db: sqlite_utils.Database | None = None) -> int:
-        db = db or self._conns.writer
+        db = db or self.db
         if "meta" not in db.table_names():
             return 0
         row = db.execute("select value from meta where key = 'schema_version'").fetchone()
