@@ -99,7 +99,7 @@ def test_cli_policies_and_approvals(tmp_path):
 
 
 def test_output_problem_by_schema_type():
-    from crewbench.governance.governor import _output_problem
+    from crewbench.governance.checks import output_problem as _output_problem
 
     ticket = {"type": "object", "required": ["team"]}
     assert _output_problem('Here: {"team": "billing"}', ticket) is None

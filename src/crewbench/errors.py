@@ -7,13 +7,15 @@ The CLI prints ``message`` and exits 1; the Streamlit pages show it with ``st.er
     ├── DefinitionError        a role, crew, scenario or policy file is wrong
     │   ├── UnsafeYAMLError    a YAML tag that would construct objects
     │   ├── UnknownReference   a name (role, tool, agent, task, scenario) that does not exist
-    │   └── CycleError         task context that loops back on itself
+    │   ├── CycleError         task context that loops back on itself
+    │   └── NoBaseline         a crew that is already its own single-agent twin
     ├── ScenarioError          a scenario folder or case that cannot be used
     ├── ModelError             a model string or sim profile that cannot be used
     ├── StoreError             runs.db problems
     │   ├── SchemaTooNew       runs.db written by a newer crewbench
     │   └── NotFound           an experiment, run or crew id that is not in runs.db
     ├── ExportError            an export or import that cannot be done (nothing is written)
+    │   └── ProcessRequired    a classic project whose process cannot be read; pass it
     ├── PolicyError            a governance policy that cannot be applied
     └── RunnerError            an experiment that cannot be started
 """
@@ -26,8 +28,10 @@ __all__ = [
     "DefinitionError",
     "ExportError",
     "ModelError",
+    "NoBaseline",
     "NotFound",
     "PolicyError",
+    "ProcessRequired",
     "RunnerError",
     "ScenarioError",
     "SchemaTooNew",
@@ -68,6 +72,10 @@ class CycleError(DefinitionError):
     pass
 
 
+class NoBaseline(DefinitionError, ValueError):
+    """A single-agent, single-task crew has no twin to derive (a ValueError, as before)."""
+
+
 class ScenarioError(CrewbenchError):
     pass
 
@@ -90,6 +98,10 @@ class NotFound(StoreError):
 
 class ExportError(CrewbenchError):
     pass
+
+
+class ProcessRequired(ExportError):
+    """The classic project's process cannot be read from crew.py; pass ``process=``."""
 
 
 class PolicyError(CrewbenchError):

@@ -9,6 +9,7 @@ scenario grades the final output.
 from __future__ import annotations
 
 from crewbench.definitions.config import CrewSpec, RoleSpec, TaskSpec
+from crewbench.errors import NoBaseline
 
 __all__ = ["baseline_name", "derive_baseline"]
 
@@ -19,7 +20,9 @@ def baseline_name(crew_name: str) -> str:
 
 def derive_baseline(spec: CrewSpec) -> CrewSpec:
     if spec.is_single_agent and len(spec.tasks) == 1:
-        raise ValueError(f"crew {spec.name!r} is already a single agent with one task")
+        raise NoBaseline(spec.source or f"crew {spec.name}", "agents",
+                         f"crew {spec.name!r} is already a single agent with one task",
+                         "it is its own baseline; derive one from a crew with more agents or tasks")
     workers = [spec.agents[name] for name in spec.worker_names]
     tools: list[str] = spec.tool_names()
     permissions = sorted({level for role in workers for level in role.permissions},

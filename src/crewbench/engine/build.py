@@ -17,6 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from crewbench.compat.crewai_compat import (
+    TOOL_INVOCATIONS_PER_ATTEMPT,
+    disable_replay_log,
+    replace_tool_run,
+)
 from crewbench.compat.hygiene import import_crewai
 from crewbench.definitions.config import CrewSpec, RoleSpec
 from crewbench.errors import UnknownReference
@@ -26,7 +31,7 @@ __all__ = ["INJECTED_FAILURES", "BuildOptions", "build_crew"]
 # CrewAI silently re-invokes a tool once when a call raises (its argument-filtering fallback in
 # tools/tool_usage.py), so a one-call outage would never be seen: the injected outage lasts two
 # invocations, which surfaces as one tool error that CrewAI's own tool retry then recovers.
-INJECTED_FAILURES = 2
+INJECTED_FAILURES = TOOL_INVOCATIONS_PER_ATTEMPT
 
 
 
@@ -131,22 +136,8 @@ def build_crew(spec: CrewSpec, options: BuildOptions):
     # CrewAI logs every task output to one SQLite replay table shared by all crews in the
     # process (and cleared at each kickoff), so concurrent runs only contend on its lock;
     # crewbench records outputs itself and never replays, so the log is switched off.
-    crew._task_output_handler = _NoReplayLog()
+    disable_replay_log(crew)
     return crew
-
-
-class _NoReplayLog:
-    def update(self, task_index, log) -> None:
-        pass
-
-    def add(self, *args, **kwargs) -> None:
-        pass
-
-    def reset(self) -> None:
-        pass
-
-    def load(self) -> list:
-        return []
 
 
 def _make_tool(name: str, declared: dict[str, Any], failure_plan: dict | None = None):
@@ -165,14 +156,12 @@ def _make_tool(name: str, declared: dict[str, Any], failure_plan: dict | None = 
     tool = declared[name].load_class()()
     if failure_plan is None or failure_plan.get("tool") != name:
         return tool
-    original = tool._run
+    def with_injected_failure(original):
+        def run_with_injected_failure(*args, **kwargs):
+            if failure_plan["remaining"] > 0:
+                failure_plan["remaining"] -= 1
+                raise RuntimeError(f"injected failure: {name} is temporarily unavailable")
+            return original(*args, **kwargs)
+        return run_with_injected_failure
 
-    def run_with_injected_failure(*args, **kwargs):
-        if failure_plan["remaining"] > 0:
-            failure_plan["remaining"] -= 1
-            raise RuntimeError(f"injected failure: {name} is temporarily unavailable")
-        return original(*args, **kwargs)
-
-    # CrewAI builds its structured tool from the instance's ``_run``, so the wrapper is what runs.
-    object.__setattr__(tool, "_run", run_with_injected_failure)
-    return tool
+    return replace_tool_run(tool, with_injected_failure)

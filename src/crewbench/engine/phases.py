@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from crewbench.compat.crewai_compat import is_coworker_tool
 from crewbench.definitions.config import role_key
 
 __all__ = ["phase_of"]
@@ -20,7 +21,7 @@ __all__ = ["phase_of"]
 def phase_of(record: dict, roles_by_role: dict[str, Any], manager_role: str | None,
              manager_tasks_seen: set) -> str:
     agent = record.get("agent")
-    if "tool" in record and "coworker" in (record.get("tool") or "").lower():
+    if "tool" in record and is_coworker_tool(record.get("tool")):
         return "reflection"
     if not agent:
         return "reflection"

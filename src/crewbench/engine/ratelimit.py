@@ -41,7 +41,7 @@ def install_rate_limit_hook():
             return _limiter_var
         import contextvars
 
-        from crewai.hooks import register_before_llm_call_hook
+        from crewbench.compat.crewai_compat import register_before_llm_call_hook
 
         _limiter_var = contextvars.ContextVar("crewbench_rate_limiter", default=None)
 

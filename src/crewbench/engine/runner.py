@@ -19,6 +19,7 @@ from concurrent import futures
 from typing import Any
 
 from crewbench import __version__
+from crewbench.compat.crewai_compat import is_delegation_tool
 from crewbench.definitions.baseline import derive_baseline
 from crewbench.definitions.config import role_key
 from crewbench.definitions.scenario import Grade
@@ -166,7 +167,10 @@ class _Experiment:
                 clock.end() - virtual_start > config.timeout_s:
             holder["exception"] = TimeoutError(
                 f"run exceeded its {config.timeout_s:g}s timeout (virtual time)")
-        flush_events()
+        if not flush_events():
+            holder.setdefault("exception", RuntimeError(
+                "CrewAI's event handlers were still running at the flush timeout: this run's "
+                "call records would be incomplete, so it counts as an error"))
         recorder = holder.get("recorder")
         if recorder is not None:
             holder["llm"] = recorder.llm_records()
@@ -230,7 +234,7 @@ class _Experiment:
             "completion_tokens": completion, "total_tokens": prompt + completion, "cost_usd": cost,
             "llm_calls": len(llm_out), "tool_calls": len(tool_out),
             "retries": llm_errors + (attempts - 1), "llm_errors": llm_errors, "tool_errors": tool_errors,
-            "delegations": sum(1 for row in tool_out if "delegate" in (row["tool"] or "").lower()),
+            "delegations": sum(1 for row in tool_out if is_delegation_tool(row["tool"])),
             "attempts": attempts,
         }
         self.store.record_run(run, llm_out, tool_out)

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from crewbench.compat.hygiene import import_crewai
+from crewbench.compat import crewai_compat
 
 __all__ = ["RunRecorder", "current_run_id", "ensure_listener", "recording"]
 
@@ -70,17 +70,11 @@ def ensure_listener() -> None:
     with _listener_lock:
         if _listener_registered:
             return
-        import_crewai()
-        from crewai.events import crewai_event_bus
-        from crewai.events.types.llm_events import (
-            LLMCallCompletedEvent,
-            LLMCallFailedEvent,
-            LLMCallStartedEvent,
-        )
-        from crewai.events.types.tool_usage_events import (
-            ToolUsageErrorEvent,
-            ToolUsageFinishedEvent,
-        )
+        ev = crewai_compat.events()
+        crewai_event_bus = ev.bus
+        LLMCallStartedEvent, LLMCallCompletedEvent = ev.LLMCallStartedEvent, ev.LLMCallCompletedEvent
+        LLMCallFailedEvent, ToolUsageErrorEvent = ev.LLMCallFailedEvent, ev.ToolUsageErrorEvent
+        ToolUsageFinishedEvent = ev.ToolUsageFinishedEvent
 
         @crewai_event_bus.on(LLMCallStartedEvent)
         def _llm_started(source, event):
@@ -177,8 +171,7 @@ def release(run_id: str) -> None:
         _recorders.pop(run_id, None)
 
 
-def flush_events(timeout: float = 30.0) -> None:
-    """Wait until queued handlers have run: sync handlers may still be running after kickoff."""
-    from crewai.events import crewai_event_bus
-
-    crewai_event_bus.flush(timeout=timeout)
+def flush_events(timeout: float = 30.0) -> bool:
+    """Wait until queued handlers have run: sync handlers may still be running after kickoff.
+    False when some were still running at the timeout — the run's records are incomplete."""
+    return crewai_compat.flush_events(timeout)

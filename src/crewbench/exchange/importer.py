@@ -34,7 +34,7 @@ from crewbench.definitions.config import (
     parse_role,
 )
 from crewbench.definitions.yamlio import dump_yaml, load_yaml_file, load_yaml_text
-from crewbench.errors import CrewbenchError, ExportError
+from crewbench.errors import CrewbenchError, ExportError, ProcessRequired
 from crewbench.exchange.export import META_PREFIX
 
 __all__ = ["ImportPlan", "ImportResult", "ProcessRequired", "import_project", "read_project"]
@@ -42,10 +42,6 @@ __all__ = ["ImportPlan", "ImportResult", "ProcessRequired", "import_project", "r
 _TASK_KEEP = ("name", "description", "expected_output", "agent", "context", "human_input")
 _TEXT_FIELDS = ("role", "goal", "backstory")
 _MAX_ZIP_BYTES = 50_000_000
-
-
-class ProcessRequired(ExportError):
-    """The classic project's process cannot be read from crew.py; pass ``process=``."""
 
 
 @dataclass

@@ -52,8 +52,7 @@ def record_decision(store, *, run_id: str | None, layer: str, rule: str, action:
         "detail": detail if isinstance(detail, str) or detail is None else json.dumps(detail, default=str),
         "at": time.time(),
     }
-    with store._lock, store.db.conn:
-        store.db["policy_decisions"].insert(row)
+    store.insert_decision(row)
     return row["id"]
 
 
@@ -67,24 +66,22 @@ def request_approval(store, *, run_id: str, crew_name: str | None, kind: str, ag
         "reason": reason, "status": "pending", "requested_at": now, "timeout_s": float(timeout_s),
         "expires_at": now + float(timeout_s), "answered_at": None, "actor": None,
     }
-    with store._lock, store.db.conn:
-        store.db["approvals"].insert(row)
+    store.insert_approval(row)
     return row["id"]
 
 
 def approval(store, approval_id: str) -> dict:
-    rows = list(store.db.query("select * from approvals where id = ?", [approval_id]))
-    if not rows:
+    row = store.approval_row(approval_id)
+    if row is None:
         raise NotFound(f"no approval request {approval_id!r} in {store.path}; "
                        "'crewbench approvals' lists the pending ones")
-    return rows[0]
+    return row
 
 
 def pending_approvals(store) -> list[dict]:
     """Requests still waiting for an answer, oldest first, with seconds left before they deny."""
     now = time.time()
-    rows = list(store.db.query(
-        "select * from approvals where status = 'pending' and expires_at > ? order by requested_at", [now]))
+    rows = store.pending_approval_rows(now)
     for row in rows:
         row["seconds_left"] = max(0.0, row["expires_at"] - now)
         try:
@@ -100,12 +97,7 @@ def answer_approval(store, approval_id: str, approve: bool, actor: str) -> dict:
         raise PolicyError("an answer needs the name of the person giving it; pass actor='your name'")
     status = "approved" if approve else "denied"
     now = time.time()
-    with store._lock, store.db.conn:
-        cursor = store.db.execute(
-            "update approvals set status = ?, actor = ?, answered_at = ? "
-            "where id = ? and status = 'pending' and expires_at > ?",
-            [status, str(actor), now, approval_id, now])
-        changed = cursor.rowcount
+    changed = store.answer_pending_approval(approval_id, status, str(actor), now)
     row = approval(store, approval_id)
     if not changed:
         raise PolicyError(f"approval {approval_id} is already {row['status']}"
@@ -122,8 +114,6 @@ def wait_for_answer(store, approval_id: str, timeout_s: float, cancel: threading
         if row["status"] != "pending":
             return row
         if time.monotonic() >= deadline or (cancel is not None and cancel.is_set()):
-            with store._lock, store.db.conn:
-                store.db.execute("update approvals set status = 'timed_out', answered_at = ?, actor = 'timeout' "
-                                 "where id = ? and status = 'pending'", [time.time(), approval_id])
+            store.time_out_approval(approval_id, time.time())
             return approval(store, approval_id)
         time.sleep(POLL_S)

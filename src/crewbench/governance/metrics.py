@@ -88,15 +88,8 @@ def summarize(runs: list[dict], decisions: list[dict]) -> dict[str, Any]:
 def governance_summary(store, experiment_id: str, crew_id: str | None = None) -> dict[str, Any]:
     """Metrics for an experiment (or one of its crews); with no crew, also ``by_crew``."""
     experiment = store.experiment(experiment_id)["id"]
-    where, params = "experiment_id = ?", [experiment]
-    if crew_id:
-        where, params = where + " and crew_id = ?", params + [crew_id]
-    runs = list(store.db.query(f"select id, crew_id, crew_name, status from runs where {where}", params))
-    decisions = []
-    if "policy_decisions" in store.db.table_names():
-        decisions = list(store.db.query(
-            "select * from policy_decisions where run_id in "
-            f"(select id from runs where {where}) order by at", params))
+    runs = store.governed_runs(experiment, crew_id)
+    decisions = store.policy_decisions(experiment, crew_id)
     summary = summarize(runs, decisions)
     summary["experiment_id"] = experiment
     if crew_id is None:

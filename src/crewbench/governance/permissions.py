@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from crewbench.compat.crewai_compat import COWORKER_TOOLS
 from crewbench.definitions.config import role_key
 
 __all__ = ["DELEGATION_TOOLS", "ToolVerdict", "check_tool_call", "matrix", "role_for_agent"]
 
 # CrewAI's built-in coworker tools: a handoff, allowed to agents CrewAI gave them to.
-DELEGATION_TOOLS = ("delegate_work_to_coworker", "ask_question_to_coworker")
+DELEGATION_TOOLS = COWORKER_TOOLS
 
 
 @dataclass(frozen=True)

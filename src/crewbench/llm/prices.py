@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from importlib.util import find_spec
-from pathlib import Path
+
+from crewbench.compat.crewai_compat import price_catalog_path
 
 __all__ = ["Price", "cost_usd", "price_for"]
 
@@ -28,10 +28,9 @@ class Price(tuple):
 
 @lru_cache(maxsize=1)
 def _catalog() -> dict:
-    spec = find_spec("crewai")
-    if spec is None or not spec.submodule_search_locations:
+    path = price_catalog_path()
+    if path is None:
         return {}
-    path = Path(spec.submodule_search_locations[0]) / "llms" / "litellm_catalog" / "model_prices_and_context_window.json"
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):

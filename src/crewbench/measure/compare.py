@@ -71,12 +71,12 @@ def resolve(store, selector: str) -> list[tuple[dict, str | None, str | None]]:
     or a name (newest wins). Returns (experiment row, crew_id, crew_name) triples."""
     crew_name = None
     try:
-        exp = store._find_experiment(selector)
+        exp = store.find_experiment(selector)
     except NotFound:
         if ":" not in selector:
             raise
         key, crew_name = selector.rsplit(":", 1)
-        exp = store._find_experiment(key)
+        exp = store.find_experiment(key)
     crews = list(store.db.execute(
         "select crew_id, crew_name from runs where experiment_id = ? group by crew_id"
         " order by crew_name", [exp["id"]]).fetchall())
@@ -391,7 +391,7 @@ def compare(store, selectors: list[str], alpha: float = ALPHA) -> Comparison:
 
 def outcome_grid(store, experiment: str, crew_name: str | None = None) -> list[dict]:
     """(crew, case, variant, rep, status) rows for the outcome heatmap — narrow on purpose."""
-    exp = store._find_experiment(experiment)
+    exp = store.find_experiment(experiment)
     sql = ("select crew_name, case_id, variant, rep, status from runs where experiment_id = ?"
            + (" and crew_name = ?" if crew_name else "") + " order by crew_name, case_id, variant, rep")
     params = [exp["id"]] + ([crew_name] if crew_name else [])

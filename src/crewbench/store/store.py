@@ -2,15 +2,14 @@
 
 The schema is a public interface (open runs.db in Datasette or pandas); docs/runs-db.md
 documents every table and column and must change together with ``MIGRATIONS``.
-Each run is written in one transaction when it finishes, so a crash loses at most the runs
+Each run is written in one transaction when it finishes (connections.py: one writer,
+per-thread readers), so a crash loses at most the runs
 in flight; ``finished_keys`` lets an interrupted experiment resume without duplicates.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 import time
 import uuid
 from collections.abc import Iterable
@@ -19,7 +18,9 @@ from typing import Any
 
 import sqlite_utils
 
-from crewbench.errors import NotFound, SchemaTooNew, StoreError
+from crewbench.errors import NotFound, SchemaTooNew
+from crewbench.store.connections import Connections
+from crewbench.store.governance import GovernanceQueries
 
 __all__ = ["RUN_STATUSES", "SCHEMA_VERSION", "Store"]
 
@@ -115,58 +116,66 @@ MIGRATIONS = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-class Store:
-    """runs.db. Thread-safe for the runner's worker threads (one connection, one lock)."""
+class Store(GovernanceQueries):
+    """runs.db. Thread-safe: writes go through one locked writer connection in one
+    transaction each; reads use the calling thread's own connection (``store.db``)."""
 
     def __init__(self, path: str | Path = "runs.db"):
         self.path = Path(path)
-        if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            connection = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-            self.db = sqlite_utils.Database(connection)
-            if str(path) != ":memory:":
-                self.db.enable_wal()
-            self.db.execute("PRAGMA foreign_keys = ON")
-            self.db.execute("PRAGMA synchronous = NORMAL")
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{path}: not a usable SQLite database ({exc}); pass another --db path") from None
-        self._lock = threading.RLock()
+        self._conns = Connections(path)
         self.migrate()
 
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """The calling thread's read connection. Writes belong in ``Store`` methods."""
+        return self._conns.reader
+
+    def _write(self):
+        return self._conns.write()
+
     # -- schema
-    def schema_version(self) -> int:
-        if "meta" not in self.db.table_names():
+    def schema_version(self, db: sqlite_utils.Database | None = None) -> int:
+        db = db or self.db
+        if "meta" not in db.table_names():
             return 0
-        row = self.db.execute("select value from meta where key = 'schema_version'").fetchone()
+        row = db.execute("select value from meta where key = 'schema_version'").fetchone()
         return int(row[0]) if row else 0
 
+    def _check_version(self, current: int) -> None:
+        if current > SCHEMA_VERSION:
+            raise SchemaTooNew(
+                f"{self.path}: schema version {current} is newer than this crewbench "
+                f"understands ({SCHEMA_VERSION}); upgrade crewbench or use another --db"
+            )
+
     def migrate(self) -> int:
-        with self._lock:
-            current = self.schema_version()
-            if current > SCHEMA_VERSION:
-                raise SchemaTooNew(
-                    f"{self.path}: schema version {current} is newer than this crewbench "
-                    f"understands ({SCHEMA_VERSION}); upgrade crewbench or use another --db"
-                )
-            with self.db.conn:
-                if "meta" not in self.db.table_names():
-                    self.db["meta"].create({"key": str, "value": str}, pk="key")
+        """Bring the schema up to date in one transaction: the tables and the version row
+        commit together, so a crash or a kill leaves the previous version, and processes
+        opening a new file at once wait for each other (the second finds it done)."""
+        with self._conns._lock:
+            self._check_version(self.schema_version())
+            if self.schema_version() == SCHEMA_VERSION:
+                return SCHEMA_VERSION
+            with self._write() as db:
+                current = self.schema_version(db)   # re-read under the write lock
+                self._check_version(current)
+                if "meta" not in db.table_names():
+                    db["meta"].create({"key": str, "value": str}, pk="key")
                 for version in range(current, SCHEMA_VERSION):
-                    MIGRATIONS[version](self.db)
-                    self.db["meta"].upsert({"key": "schema_version", "value": str(version + 1)}, pk="key")
+                    MIGRATIONS[version](db)
+                    db["meta"].upsert({"key": "schema_version", "value": str(version + 1)}, pk="key")
             return SCHEMA_VERSION
 
     def close(self) -> None:
-        self.db.conn.close()
+        self._conns.close()
 
     # -- crews
     def save_crew(self, spec, *, baseline_of: str | None = None) -> str:
         """Record a crew definition; its id is the content hash, so saving twice is a no-op."""
         crew_id = spec.content_hash()
-        with self._lock, self.db.conn:
-            if not self.db["crews"].count_where("id = ?", [crew_id]):
-                self.db["crews"].insert({
+        with self._write() as db:
+            if not db["crews"].count_where("id = ?", [crew_id]):
+                db["crews"].insert({
                     "id": crew_id, "name": spec.name, "process": spec.process,
                     "scenario": spec.scenario, "content_hash": crew_id,
                     "definition": json.dumps(spec.to_definition(inline_roles=True)),
@@ -185,16 +194,17 @@ class Store:
         for key in ("config", "variants"):
             if key in row and not isinstance(row[key], str):
                 row[key] = json.dumps(row[key])
-        with self._lock, self.db.conn:
-            self.db["experiments"].insert(row)
+        with self._write() as db:
+            db["experiments"].insert(row)
         return experiment_id
 
     def experiment(self, experiment_id: str) -> dict:
-        row = self._find_experiment(experiment_id)
+        row = self.find_experiment(experiment_id)
         row["config"] = json.loads(row["config"]) if row.get("config") else {}
         return row
 
-    def _find_experiment(self, key: str) -> dict:
+    def find_experiment(self, key: str) -> dict:
+        """The experiments row for an id, a name (newest wins) or a unique id prefix."""
         rows = list(self.db.query(
             "select * from experiments where id = ? or name = ? order by created_at desc", [key, key]
         ))
@@ -206,9 +216,11 @@ class Store:
             raise NotFound(f"no experiment {key!r} in {self.path}; 'crewbench list' shows the ones there are")
         return rows[0]
 
+    _find_experiment = find_experiment   # the old private name, until every caller moved
+
     def finish_experiment(self, experiment_id: str, status: str = "finished") -> None:
-        with self._lock, self.db.conn:
-            self.db["experiments"].update(experiment_id, {"status": status, "finished_at": time.time()})
+        with self._write() as db:
+            db["experiments"].update(experiment_id, {"status": status, "finished_at": time.time()})
 
     def experiments(self, limit: int | None = None) -> list[dict]:
         sql = """
@@ -232,17 +244,18 @@ class Store:
         }
 
     def record_run(self, run: dict, llm_calls: Iterable[dict] = (), tool_calls: Iterable[dict] = ()) -> str:
-        """Write one finished run and its calls atomically."""
+        """Write one finished run and its calls in one transaction: if any insert fails,
+        no row of the run remains and a resume runs the slot again."""
         run = dict(run)
         run.setdefault("id", _new_id("run"))
         llm_rows = [{"id": _new_id("llm"), "run_id": run["id"], **row} for row in llm_calls]
         tool_rows = [{"id": _new_id("tool"), "run_id": run["id"], **row} for row in tool_calls]
-        with self._lock, self.db.conn:
-            self.db["runs"].insert(run)
+        with self._write() as db:
+            db["runs"].insert(run)
             if llm_rows:
-                self.db["llm_calls"].insert_all(llm_rows)
+                db["llm_calls"].insert_all(llm_rows)
             if tool_rows:
-                self.db["tool_calls"].insert_all(tool_rows)
+                db["tool_calls"].insert_all(tool_rows)
         return run["id"]
 
     def runs(self, experiment_id: str, **where: Any) -> list[dict]:

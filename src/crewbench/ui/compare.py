@@ -49,7 +49,7 @@ def arm_options(experiments: list[dict], runs_by_exp: dict[str, list[str]]) -> l
 def _comparison(db: str, selectors: tuple[str, ...]):
     """``compare.compare`` with short labels: crews of one experiment are named by crew alone."""
     from crewbench.measure import compare as comparison
-    store = state._store(db)
+    store = state.store()
     triples = [triple for selector in selectors for triple in comparison.resolve(store, selector)]
     names = [name for _, _, name in triples]
     short = len({exp["id"] for exp, _, _ in triples}) == 1 and len(set(names)) == len(names)
@@ -131,7 +131,7 @@ def _figures(comp, charts, comparison, db: str, picked: list[str]) -> None:
         left.plotly_chart(charts.pareto(arms), width="stretch", key=_k("f_pareto"))
         right.plotly_chart(charts.latency_by_phase(arms), width="stretch", key=_k("f_latency"))
         left.plotly_chart(charts.recovery_breakdown(arms), width="stretch", key=_k("f_recovery"))
-        grid = [row for exp_id in picked for row in comparison.outcome_grid(state._store(db), exp_id)]
+        grid = [row for exp_id in picked for row in comparison.outcome_grid(state.store(), exp_id)]
         right.plotly_chart(charts.outcome_heatmap(grid, comp.simulated), width="stretch",
                            key=_k("f_heatmap"))
 
