@@ -57,3 +57,12 @@ def derive_baseline(spec: CrewSpec) -> CrewSpec:
         inputs=dict(spec.inputs),
         extra={"baseline_of": spec.name, "baseline_of_hash": spec.content_hash()},
     )
+
+
+# ---------------------------------------------------------------- fair baselines
+NULL_AGENT_NAME = "null_agent"
+NULL_ANSWER = "N/A"
+
+
+def budget_twin_name(crew_name: str) -> str:
+    return f"{crew_name}_budget_twin"

@@ -31,6 +31,7 @@ from crewbench.measure.metrics import wilson_interval
 __all__ = [
     "BOOTSTRAP", "MIN_CASES", "MIN_REPS", "PERMUTATIONS", "CaseCounts", "Evidence", "Interval",
     "cluster_interval", "evidence", "holm", "paired_interval", "paired_test",
+    "unpaired_interval", "unpaired_test",
 ]
 
 MIN_CASES = 10
@@ -132,6 +133,38 @@ def paired_interval(a: CaseCounts, b: CaseCounts, *, level: float = 0.95, draws:
     idx = np.random.default_rng(seed).integers(0, len(shared), size=(draws, len(shared)))
     boots = kb[idx].sum(1) / nb[idx].sum(1) - ka[idx].sum(1) / na[idx].sum(1)
     lo, hi = _spread(diff, boots, len(shared), level)
+    return Interval(diff, max(-1.0, lo), min(1.0, hi))
+
+
+def unpaired_test(a: CaseCounts, b: CaseCounts, *, draws: int = PERMUTATIONS,
+                  seed: int = 0) -> float | None:
+    """Two-sided p-value for arms that share no case (e.g. different case lists): a permutation
+    of whole cases between the arms, statistic the difference of mean per-case shares. Either
+    arm without runs → None."""
+    ra = [k / n for k, n in a.values() if n]
+    rb = [k / n for k, n in b.values() if n]
+    if not ra or not rb:
+        return None
+    pooled = np.array(ra + rb)
+    observed = abs(np.mean(rb) - np.mean(ra)) - 1e-12
+    rng = np.random.default_rng(seed)
+    perms = np.argsort(rng.random((draws, len(pooled))), axis=1)
+    shuffled = pooled[perms]
+    stat = np.abs(shuffled[:, len(ra):].mean(1) - shuffled[:, :len(ra)].mean(1))
+    return (int(np.sum(stat >= observed)) + 1) / (draws + 1)
+
+
+def unpaired_interval(a: CaseCounts, b: CaseCounts, *, level: float = 0.95,
+                      draws: int = BOOTSTRAP, seed: int = 0) -> Interval:
+    """rate(b) − rate(a), each arm's cases resampled on their own. Fewer than two cases in
+    either arm → None."""
+    (ka, na), (kb, nb) = _arrays(a), _arrays(b)
+    if len(ka) < 2 or len(kb) < 2:
+        return _NONE
+    rng = np.random.default_rng(seed)
+    diff = float(kb.sum() / nb.sum() - ka.sum() / na.sum())
+    boots = _boot_rates(kb, nb, draws, rng) - _boot_rates(ka, na, draws, rng)
+    lo, hi = _spread(diff, boots, min(len(ka), len(kb)), level)
     return Interval(diff, max(-1.0, lo), min(1.0, hi))
 
 
