@@ -47,8 +47,9 @@ def test_clustered_interval_wider_than_wilson_when_cases_differ():
 
 
 def test_clustered_interval_never_narrower_than_wilson_at_the_boundary():
+    # every run passed: the bootstrap alone would give [100%, 100%]
     got = s.cluster_interval(cases(*([(8, 8)] * 12)))
-    assert got.rate == 1.0 and got.low == pytest.approx(wilson_interval(96, 96).low)
+    assert got.rate == 1.0 and got.high == 1.0 and got.low <= wilson_interval(96, 96).low < 1
 
 
 def test_coverage_at_known_rate():

@@ -3,8 +3,8 @@
 Repetitions of one case are correlated (the same hard case fails again), so the unit of
 evidence is the case, not the run:
 
-- ``cluster_interval``: success rate with a seeded cluster bootstrap over cases; never narrower
-  than the Wilson interval that treats every run as independent (clustering can only add
+- ``cluster_interval``: success rate with a seeded cluster bootstrap over cases (plus two
+  pseudo-cases, see there); never narrower than the Wilson interval that treats every run as independent (clustering can only add
   variance when cases differ, and the bootstrap alone collapses to a point at 0% or 100%).
 - ``paired_test``: crew vs twin paired by case — a sign-flip test on per-case differences of the
   success share (exact up to 16 cases, seeded Monte Carlo above).
@@ -82,7 +82,13 @@ def _spread(estimate: float, boots: np.ndarray, clusters: int, level: float) -> 
 
 def cluster_interval(cases: CaseCounts, *, level: float = 0.95, draws: int = BOOTSTRAP,
                      seed: int = 0) -> Interval:
-    """Pooled success rate Σk/Σn with a case-clustered interval. No runs → all None."""
+    """Pooled success rate Σk/Σn with a case-clustered interval. No runs → all None.
+
+    The bootstrap runs over the cases plus two pseudo-cases of half the mean case size, one
+    that always failed and one that always passed (Agresti–Coull's "add two successes and two
+    failures", at the level of cases): without them a rate near 100% whose misses sit in a few
+    cases is covered 88% of the time, because most resamples miss those cases; with them the
+    coverage is 96–98% from 50% to 95% (bench/bench_gate.py)."""
     k, n = _arrays(cases)
     if not len(k):
         return _NONE
@@ -90,8 +96,11 @@ def cluster_interval(cases: CaseCounts, *, level: float = 0.95, draws: int = BOO
     wilson = wilson_interval(int(k.sum()), int(n.sum()))
     if len(k) == 1:
         return Interval(rate, wilson.low, wilson.high)
-    boots = _boot_rates(k, n, draws, np.random.default_rng(seed))
-    lo, hi = _spread(rate, boots, len(k), level)
+    half = n.mean() / 2
+    k2, n2 = np.append(k, [0.0, half]), np.append(n, [half, half])
+    centre = float(k2.sum() / n2.sum())
+    boots = _boot_rates(k2, n2, draws, np.random.default_rng(seed))
+    lo, hi = _spread(centre, boots, len(k), level)
     return Interval(rate, max(0.0, min(lo, wilson.low)), min(1.0, max(hi, wilson.high)))
 
 
