@@ -298,11 +298,12 @@ def compare(store, selectors: list[str], alpha: float = ALPHA,
 
 
 def outcome_grid(store, experiment: str, crew_name: str | None = None) -> list[dict]:
-    """(crew, case, variant, rep, status) rows for the outcome heatmap — narrow on purpose."""
+    """(crew, case, variant, rep, status, experiment name) rows for the outcome heatmap."""
     exp = store._find_experiment(experiment)
-    sql = ("select crew_name, case_id, variant, rep, status from runs where experiment_id = ?"
-           + (" and crew_name = ?" if crew_name else "") + " order by crew_name, case_id, variant, rep")
-    params = [exp["id"]] + ([crew_name] if crew_name else [])
+    sql = ("select crew_name, case_id, variant, rep, status, ? as experiment from runs"
+           " where experiment_id = ?" + (" and crew_name = ?" if crew_name else "")
+           + " order by crew_name, case_id, variant, rep")
+    params = [exp.get("name") or exp["id"], exp["id"]] + ([crew_name] if crew_name else [])
     return [dict(r) for r in store.db.query(sql, params)]
 
 
