@@ -190,7 +190,9 @@ def latency_by_phase(arms: Sequence[Any], stat: str = "p50") -> go.Figure:
                              mode="markers", marker={"symbol": "diamond", "size": 12},
                              name=f"end-to-end {stat}"))
     fig.add_hline(y=BUDGETS["latency_s"], line_dash="dash", annotation_text="end-to-end budget")
+    # Legend below the plot: beside it, the long phase names squeezed the bars and their labels.
     fig.update_layout(barmode="stack", yaxis_title="seconds",
+                      legend={"orientation": "h", "y": -0.2},
                       title=title(f"Latency by phase ({stat})", _sim(arms)))
     return fig
 
