@@ -89,19 +89,61 @@ def test_recovery_breakdown_shares(store):
     assert [t.customdata[0] for t in fig.data] == [1, 1, 2]
 
 
-def test_outcome_heatmap_cells_and_truncation(store):
-    grid = c.outcome_grid(store, "pair")
-    fig = charts.outcome_heatmap(grid, True)
-    heat = fig.data[0]
-    assert len(heat.y) == 20 and list(heat.x) == ["rep 0"]
-    success, failed = list(charts.STATUS_COLORS).index("success"), list(charts.STATUS_COLORS).index("failed")
-    row = list(heat.y).index("crew / case0 / clean")
-    assert heat.z[row][0] == success
-    row = list(heat.y).index("solo / case9 / clean")
-    assert heat.z[row][0] == failed
+def test_outcome_heatmap_is_case_by_arm_with_success_share(store):
+    # 10 reps per case so the cells are shares, not single runs
+    add_experiment(store, "many", {"solo": outcomes(50, 100), "crew": outcomes(100, 100)})
+    grid = c.outcome_grid(store, "many")
+    heat = charts.outcome_heatmap(grid, True).data[0]
+    assert list(heat.x) == ["crew", "solo"] and len(heat.y) == 10     # cases × arms, not runs
+    row = list(heat.y).index("case0")
+    assert list(heat.z[row]) == [1.0, 0.5] and list(heat.text[row]) == ["10/10", "5/10"]
+    assert "failed 5, success 5" in heat.hovertext[row][1]
+    assert list(heat.customdata[row][1]) == ["solo", "case0", "clean"]
     small = charts.outcome_heatmap(grid, False, max_cases=5)
-    assert len(small.data[0].y) == 5 and "first 5 of 20" in small.layout.title.text
+    assert len(small.data[0].y) == 5 and "first 5 of 10" in small.layout.title.text
     assert "(simulated)" not in small.layout.title.text
+
+
+def test_cps_axes_scaled_to_data_and_target_only_in_range(store):
+    a = arms(store, "pair")                      # CPS $0.017 and $0.033, target $0.28
+    fig = charts.cps_bars(a)
+    assert fig.layout.yaxis.range[1] == pytest.approx(1.25 * 0.3 / 9)
+    assert not fig.layout.shapes and "all below the $0.28 target" in fig.layout.title.text
+    scatter = charts.pareto(a)
+    assert scatter.layout.xaxis.range[1] < 0.28 and not scatter.layout.shapes
+    add_experiment(store, "dear", {"crew": outcomes(1, 10, cost_usd=0.05)})
+    dear = arms(store, "pair", "dear")            # $0.50 per success: the target is in range
+    assert len(charts.cps_bars(dear).layout.shapes) == 1
+    assert len(charts.pareto(dear).layout.shapes) == 1
+
+
+def test_short_labels_and_escaped_user_text(store):
+    add_experiment(store, "<a href='x'>evil</a>", {"<b>crew</b>": outcomes(5, 10)})
+    a = arms(store, "pair", "<a href='x'>evil</a>")
+    labels = charts.short_labels(a)
+    assert labels[0] == "solo" and "<" not in "".join(labels)
+    assert labels[2] == "&lt;b&gt;crew&lt;/b&gt;"
+    fig = charts.success_with_ci(a)
+    assert all("<a" not in h for h in fig.data[0].hovertext)
+    grid = c.outcome_grid(store, "<a href='x'>evil</a>")
+    assert "<b>" not in "".join(charts.outcome_heatmap(grid, True).data[0].x)
+    page = experiment_report(store, ["pair", "<a href='x'>evil</a>"])
+    assert "<a href='x'>" not in page
+
+
+def test_same_crew_in_two_experiments_is_told_apart(store):
+    labels = charts.short_labels(arms(store, "pair", "later"))
+    assert labels == ["solo", "crew (pair)", "crew (later)"]
+
+
+def test_frontier_table_marks_the_pareto_arms(store):
+    add_experiment(store, "cheap", {"lean": outcomes(7, 10, cost_usd=0.001)})
+    table = {r["arm"]: r for r in charts.frontier_table(arms(store, "pair", "later", "cheap"))}
+    assert table["cheap:lean"]["frontier"] and table["pair:crew"]["frontier"]
+    assert not table["pair:solo"]["frontier"]          # lean is cheaper and more successful
+    assert not table["later:crew"]["frontier"] and table["later:crew"]["cps"] == float("inf")
+    page = experiment_report(store, ["pair", "cheap"])
+    assert "Cost of pass" in page and "on the frontier" in page
 
 
 def test_trend_two_traces_per_crew(store):

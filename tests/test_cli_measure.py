@@ -47,7 +47,7 @@ def test_compare_table(cli, db):
     result = invoke(cli, "compare", "base", "much_worse", "--db", db)
     assert result.exit_code == 0, result.output
     assert "SIMULATED DATA" in result.output
-    assert "verdict: much_worse:crew vs base:solo — regression: −20.0 pp success" in result.output
+    assert "verdict: much_worse:crew vs base:solo — regression: −20.0 pp success (95% CI" in result.output
 
 
 def test_compare_one_experiment_with_baseline(cli, db):
@@ -67,10 +67,11 @@ def test_compare_json_and_csv(cli, db):
 
 
 @pytest.mark.parametrize("candidate, threshold, code", [
-    ("slightly_worse", "2", 0),          # −1 pp is within the default-ish 2 pp
-    ("slightly_worse", "0.5", REGRESSION_EXIT),
+    ("slightly_worse", "0", 0),          # −1 pp on one case of ten: not significant, no alarm
+    ("slightly_worse", "0.5", 0),        # (the old raw-threshold gate exited 3 here)
+    ("much_worse", "0", REGRESSION_EXIT),
     ("much_worse", "2", REGRESSION_EXIT),
-    ("much_worse", "25", 0),
+    ("much_worse", "25", 0),             # significant, but smaller than the tolerated drop
 ])
 def test_fail_on_regression(cli, db, candidate, threshold, code):
     result = invoke(cli, "compare", "base", candidate, "--db", db, "--fail-on-regression",
@@ -78,6 +79,26 @@ def test_fail_on_regression(cli, db, candidate, threshold, code):
     assert result.exit_code == code, result.output
     if code:
         assert "regression:" in result.output
+
+
+def test_gate_does_not_fire_on_too_little_data(cli, tmp_path):
+    path = tmp_path / "small.db"
+    store = Store(path)
+    add_experiment(store, "b", {"solo": outcomes(20, 20)})
+    add_experiment(store, "c", {"solo": outcomes(0, 20)})       # 10 cases × 2 reps
+    store.close()
+    result = invoke(cli, "compare", "b", "c", "--db", str(path), "--fail-on-regression")
+    assert result.exit_code == 0, result.output
+    assert "inconclusive — add 1 repetition" in result.output
+
+
+def test_reference_option(cli, db):
+    result = invoke(cli, "compare", "pair", "base", "--db", db, "--reference", "base:solo")
+    assert result.exit_code == 0, result.output
+    assert "pair:team vs base:solo (chosen reference)" in result.output
+    assert "pair:twin vs base:solo (chosen reference)" in result.output
+    assert "no arm 'ghost'" in invoke(cli, "compare", "pair", "--db", db, "--reference",
+                                      "ghost").output
 
 
 def test_without_flag_a_regression_exits_zero(cli, db):

@@ -97,19 +97,23 @@ def test_selectors(store):
 
 # ---------------------------------------------------------------- deltas and verdicts
 def test_newcombe_interval_matches_published_example(store):
-    # Newcombe (1998) example: 56/70 vs 48/80, hybrid score interval 0.0524 to 0.3339.
-    add_experiment(store, "a", {"x": outcomes(48, 80)})
-    add_experiment(store, "b", {"y": outcomes(56, 70)})
+    # Newcombe (1998) example: 56/70 vs 48/80, hybrid score interval 0.0524 to 0.3339. Every
+    # case runs once, so runs are independent and Newcombe/Fisher still apply.
+    add_experiment(store, "a", {"x": [dict(r, case_id=f"u{i}") for i, r in enumerate(outcomes(48, 80))]})
+    add_experiment(store, "b", {"y": [dict(r, case_id=f"v{i}") for i, r in enumerate(outcomes(56, 70))]})
     d = c.compare_arms(*c.load_arms(store, ["a", "b"]))
+    assert d.test == "Fisher exact (one run per case)"
     assert d.success_pp == pytest.approx(20.0)
     assert d.success_ci_pp[0] == pytest.approx(5.24, abs=0.01)
     assert d.success_ci_pp[1] == pytest.approx(33.39, abs=0.01)
 
 
 @pytest.mark.parametrize("ref, cand, cand_cost, kind, fragment", [
-    ((40, 80), (76, 80), 0.02, "justified", "+45.0 pp success (p < 0.001) for 1.1× CPS"),
-    ((40, 80), (42, 80), 0.03, "not justified", "+2.5 pp success (p = 0.87) for 2.9× CPS"),
-    ((60, 80), (30, 80), 0.01, "regression", "−37.5 pp success (p < 0.001)"),
+    # 10 cases × 8 reps, paired by case: 10 agreeing signs give the exact p = 2/1024, ×2 (Holm
+    # over success and task failure) = 0.0039.
+    ((40, 80), (76, 80), 0.02, "justified", "+45.0 pp success (95% CI +40.4 to +49.6 pp, p = 0.0039) for 1.1× CPS"),
+    ((40, 80), (42, 80), 0.03, "not justified", "+2.5 pp success (95% CI −0.5 to +7.1 pp, p = 1) for 2.9× CPS"),
+    ((60, 80), (30, 80), 0.01, "regression", "−37.5 pp success (95% CI −37.5 to −37.5 pp, p = 0.0039)"),
     ((40, 80), (41, 80), 0.005, "no measurable difference", "for 0.5× CPS"),
 ])
 def test_verdict_kinds(store, ref, cand, cand_cost, kind, fragment):
@@ -129,7 +133,9 @@ def test_verdict_error_handling_counts_without_success_gain(store):
     add_experiment(store, "cand", {"crew": outcomes(40, 80, other="escalated", cost_usd=0.02)})
     v = c.verdict(*c.load_arms(store, ["ref", "cand"]))
     assert v["kind"] == "justified"
-    assert "+0.0 pp success (p = 1)" in v["text"] and "task failure −50.0 pp (p < 0.001)" in v["text"]
+    assert "+0.0 pp success (95% CI +0.0 to +0.0 pp, p = 1)" in v["text"]
+    assert "task failure −50.0 pp (p = 0.0039)" in v["text"]
+    assert v["text"].endswith("paired by case over 10 cases; Holm-corrected over 2 tests [simulated data]")
 
 
 def test_verdict_not_simulated_has_no_flag(store):
@@ -217,3 +223,67 @@ def test_trend_and_outcome_grid(store):
     assert rows[0]["cps"] == pytest.approx(0.2) and rows[0]["simulated"] is True
     grid = c.outcome_grid(store, "new")
     assert len(grid) == 10 and {g["status"] for g in grid} == {"success"}
+
+
+# ---------------------------------------------------------------- pairing
+def _three_crews(store, name, successes=(6, 4, 5)):
+    crews = {}
+    for crew, k in zip(("alpha", "beta", "gamma"), successes):
+        for arm, agents, of in ((crew, 3, None), (f"{crew}_baseline", 1, crew)):
+            if not store.db["crews"].count_where("id = ?", [f"crew_{arm}"]):
+                store.db["crews"].insert({"id": f"crew_{arm}", "name": arm, "agents": agents,
+                                          "baseline_of": of, "content_hash": f"crew_{arm}"})
+            crews[arm] = outcomes(k * 10 if of is None else 50, 100)
+    add_experiment(store, name, crews)
+
+
+def test_each_crew_is_paired_with_its_own_twin(store):
+    _three_crews(store, "three")
+    comp = c.compare(store, ["three"])
+    pairs = {(v["candidate"], v["reference"], v["relation"]) for v in comp.verdicts}
+    assert pairs == {(f"three:{x}", f"three:{x}_baseline", "vs its single-agent twin")
+                     for x in ("alpha", "beta", "gamma")}
+    assert "three:alpha vs three:alpha_baseline (vs its single-agent twin)" in comp.verdicts[0]["text"]
+    # six tests (3 pairs × success and failure) corrected together
+    assert all("Holm-corrected over 6 tests" in v["text"] for v in comp.verdicts)
+    kinds = {v["candidate"]: v["kind"] for v in comp.verdicts}
+    assert kinds["three:alpha"] == "justified" and kinds["three:beta"] == "regression"
+
+
+def test_across_experiments_the_same_crew_is_paired_with_itself(store):
+    _three_crews(store, "before")
+    _three_crews(store, "after", successes=(6, 6, 5))
+    comp = c.compare(store, ["before", "after"])
+    pairs = {(v["candidate"], v["reference"]) for v in comp.verdicts}
+    assert ("after:beta", "before:beta") in pairs and ("after:gamma_baseline", "before:gamma_baseline") in pairs
+    assert len(pairs) == 6
+    beta = next(v for v in comp.verdicts if v["candidate"] == "after:beta")
+    assert beta["relation"] == "same crew in before" and beta["delta"].success_pp == pytest.approx(20)
+    chosen = c.compare(store, ["before", "after"], reference="before:alpha")
+    assert {v["reference"] for v in chosen.verdicts} == {"before:alpha"} and len(chosen.verdicts) == 11
+
+
+def test_too_little_data_is_inconclusive_and_names_what_to_add(store):
+    add_experiment(store, "r", {"s": [dict(r, case_id=f"k{i % 4}", rep=i // 4) for i, r in enumerate(outcomes(8, 8))]})
+    add_experiment(store, "q", {"t": [dict(r, case_id=f"k{i % 4}", rep=i // 4) for i, r in enumerate(outcomes(0, 8))]})
+    v = c.compare(store, ["r", "q"]).verdicts[0]
+    assert v["kind"] == "inconclusive"
+    assert "inconclusive — add 1 repetition / 6 cases (too little data: 4 cases × 2 repetitions" in v["text"]
+
+
+def test_zero_success_candidate_is_costlier_whatever_its_agents(store):
+    add_experiment(store, "r", {"s": [dict(r, case_id=f"k{i % 10}") for i, r in enumerate(outcomes(1, 40))]},
+                   agents={"s": 3})
+    add_experiment(store, "q", {"t": outcomes(0, 40)}, agents={"t": 1})
+    v = c.compare(store, ["r", "q"]).verdicts[0]
+    assert v["kind"] == "not justified"
+
+
+def test_null_agent_passing_the_grader_is_flagged(store):
+    store.db["crews"].insert({"id": "crew_null_agent", "name": "null_agent", "agents": 1})
+    add_experiment(store, "n", {"solo": outcomes(50, 100), "null_agent": outcomes(30, 100)})
+    comp = c.compare(store, ["n"])
+    assert [v["candidate"] for v in comp.verdicts] == ["n:solo"] or not comp.verdicts
+    assert comp.flags and comp.flags[0].startswith("the grader passes a do-nothing agent on 100% of cases")
+    add_experiment(store, "m", {"solo": outcomes(50, 100), "null_agent": outcomes(0, 100)})
+    assert c.compare(store, ["m"]).flags == []

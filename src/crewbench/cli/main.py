@@ -47,6 +47,10 @@ def cli():
               help="Simulator only: add modelled latency to a virtual clock instead of sleeping it "
                    "(same latency figures, no waiting).")
 @click.option("--baseline", "with_baselines", is_flag=True, help="Also run each crew's single-agent twin.")
+@click.option("--budget-twin", "with_budget_twins", is_flag=True,
+              help="Also run each crew's budget-matched twin (one agent with self-review passes).")
+@click.option("--null-agent", "with_null_agent", is_flag=True,
+              help="Also run a do-nothing agent (fixed answer) that checks the grader.")
 @click.option("--name", default=None, help="Experiment name.")
 @click.option("--policy", default=None,
               help="Governance policy: a preset (development, staging, canary, production) or policies/<name>.yaml.")
@@ -56,8 +60,8 @@ def cli():
 @workspace_option
 @friendly_errors
 def run(crew_files, scenario, reps, model, base_url, seed, concurrency, rps, timeout_s, case_ids,
-        variants, latency_scale, with_baselines, name, policy, resume, quiet, db_path, workspace_root,
-        virtual=False):
+        variants, latency_scale, with_baselines, with_budget_twins, with_null_agent, name, policy, resume,
+        quiet, db_path, workspace_root, virtual=False):
     """Run crews on a scenario's cases, many repetitions each, and record every run."""
     from crewbench.definitions.workspace import Workspace
     from crewbench.engine import ExperimentConfig, run_experiment
@@ -72,6 +76,7 @@ def run(crew_files, scenario, reps, model, base_url, seed, concurrency, rps, tim
         concurrency=concurrency, rps=rps, timeout_s=timeout_s, case_ids=list(case_ids) or None,
         variants=[v.strip() for v in variants.split(",") if v.strip()], latency_scale=latency_scale,
         with_baselines=with_baselines, name=name, policy=policy, virtual_clock=virtual,
+        with_budget_twins=with_budget_twins, with_null_agent=with_null_agent,
     )
     store = Store(db_path)
     bar = None

@@ -19,8 +19,6 @@ __all__ = ["REGRESSION_EXIT", "compare_command", "register", "report_command"]
 REGRESSION_EXIT = 3
 
 
-
-
 def _open_store(db_path: str):
     # Store() would create an empty runs.db at a mistyped path; a read command must not.
     if not Path(db_path).exists():
@@ -34,33 +32,38 @@ def _open_store(db_path: str):
 @click.argument("selectors", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "markdown", "json", "csv"]),
               default="table", show_default=True, help="Output format of the comparison.")
+@click.option("--reference", default=None,
+              help="Judge every arm against this one (label, crew name or EXP:CREW) instead of "
+                   "pairing each crew with its own twin / its counterpart in the first experiment.")
 @click.option("--fail-on-regression", is_flag=True,
-              help=f"Exit {REGRESSION_EXIT} if any later arm's success drops below the first's "
-                   "by more than --threshold-pp.")
-@click.option("--threshold-pp", type=float, default=2.0, show_default=True,
-              help="Tolerated success drop, in percentage points.")
+              help=f"Exit {REGRESSION_EXIT} if the verdict calls any arm a regression "
+                   "(significant after Holm correction, with enough evidence).")
+@click.option("--threshold-pp", type=float, default=0.0, show_default=True,
+              help="With --fail-on-regression: ignore significant success drops smaller than "
+                   "this many percentage points.")
 @db_option
 @friendly_errors
-def compare_command(selectors, fmt, fail_on_regression, threshold_pp, db_path):
+def compare_command(selectors, fmt, reference, fail_on_regression, threshold_pp, db_path):
     """Compare experiments or crews side by side, with a verdict.
 
-    SELECTORS are EXPERIMENT (all its crews, baseline first) or EXPERIMENT:CREW; the first
-    arm is the reference. One experiment with a crew and its baseline compares the two.
+    SELECTORS are EXPERIMENT (all its crews) or EXPERIMENT:CREW. Within one experiment each
+    crew is judged against its own single-agent twin; across experiments each crew against
+    the same crew in the first one. --reference picks one reference for all.
     """
     from crewbench.measure.compare import compare, render
 
     store = _open_store(db_path)
-    comp = compare(store, list(selectors))
+    comp = compare(store, list(selectors), reference=reference)
     if len(comp.arms) < 2:
         raise click.ClickException(
             f"{selectors[0]!r} has one crew only; name a second experiment or EXP:CREW to compare with")
     click.echo(render(comp, fmt), nl=False)
     if fail_on_regression:
-        worse = [v for v in comp.verdicts
-                 if v["delta"].success_pp is not None and v["delta"].success_pp < -threshold_pp]
+        # The gate is the verdict: a raw point threshold fired on 29% of identical crews.
+        worse = [v for v in comp.verdicts if v["kind"] == "regression"
+                 and not (0 > (v["delta"].success_pp or 0) > -threshold_pp)]
         for v in worse:
-            click.echo(f"regression: {v['delta'].candidate} success {v['delta'].success_pp:+.1f} pp "
-                       f"vs {v['delta'].reference} (threshold −{threshold_pp:g} pp)", err=True)
+            click.echo(f"regression: {v['text']}", err=True)
         if worse:
             raise SystemExit(REGRESSION_EXIT)
 

@@ -11,7 +11,10 @@ from __future__ import annotations
 from crewbench.definitions.config import CrewSpec, RoleSpec, TaskSpec
 from crewbench.errors import NoBaseline
 
-__all__ = ["baseline_name", "derive_baseline"]
+__all__ = [
+    "MAX_REVIEWS", "NULL_AGENT_NAME", "NULL_ANSWER", "baseline_name", "budget_twin_name",
+    "derive_baseline", "derive_budget_twin", "derive_null_agent", "is_null_agent",
+]
 
 
 def baseline_name(crew_name: str) -> str:
@@ -60,3 +63,95 @@ def derive_baseline(spec: CrewSpec) -> CrewSpec:
         inputs=dict(spec.inputs),
         extra={"baseline_of": spec.name, "baseline_of_hash": spec.content_hash()},
     )
+
+
+# ---------------------------------------------------------------- fair baselines
+NULL_AGENT_NAME = "null_agent"
+NULL_ANSWER = "N/A"
+MAX_REVIEWS = 3
+
+
+def budget_twin_name(crew_name: str) -> str:
+    return f"{crew_name}_budget_twin"
+
+
+def is_null_agent(spec: CrewSpec) -> bool:
+    return bool(spec.extra.get("null_agent"))
+
+
+def derive_null_agent(scenario: str | None, answer: str = NULL_ANSWER) -> CrewSpec:
+    """A do-nothing agent that checks the grader: it returns ``answer`` without reading the case
+    or calling a model (the runner gives it a fixed-answer LLM). If the grader passes it on more
+    than a few cases, success rates measure the grader, not the crews."""
+    agent = RoleSpec(
+        name="idle",
+        agent={"role": "Null Agent", "goal": f"Answer {answer!r} without doing any work.",
+               "backstory": "A control arm: it never reads the case and never uses a tool.",
+               "tools": [], "allow_delegation": False, "max_iter": 1},
+        permissions=["read"], phase="execution", verifies=False,
+        description="do-nothing control arm (derived by crewbench)",
+    )
+    task = TaskSpec(name="answer", description=f"Reply with exactly: {answer}",
+                    expected_output=answer, agent="idle")
+    return CrewSpec(
+        name=NULL_AGENT_NAME, process="sequential", agents={"idle": agent}, tasks=[task],
+        scenario=scenario, description="Null agent: a fixed answer, to check the grader.",
+        inputs={}, extra={"null_agent": True, "answer": answer},
+    )
+
+
+def derive_budget_twin(spec: CrewSpec, crew_tokens: float | None = None,
+                       twin_tokens: float | None = None) -> CrewSpec:
+    """The single-agent twin given the crew's compute: the same merged task, then self-review
+    passes (each re-reads the previous answer, fixes what is wrong and restates it) and
+    proportionally more iterations, up to the crew's median tokens per run.
+
+    With measured medians the budget factor is crew_tokens / twin_tokens; without them it is the
+    number of agents that work in the crew (a crew runs about one conversation per agent, plus
+    the manager's). Reviews = factor − 1, at least 1 and at most ``MAX_REVIEWS``."""
+    twin = derive_baseline(spec)
+    if crew_tokens and twin_tokens:
+        factor = crew_tokens / twin_tokens
+    else:
+        factor = len(spec.worker_names) + (spec.manager_agent is not None)
+    reviews = max(1, min(MAX_REVIEWS, round(factor) - 1))
+    generalist = twin.agents["generalist"]
+    agent = dict(generalist.agent, max_iter=int(generalist.agent["max_iter"]) * (1 + reviews))
+    expected = twin.tasks[0].expected_output
+    tasks = list(twin.tasks)
+    for index in range(1, reviews + 1):
+        tasks.append(TaskSpec(
+            name=f"self_review_{index}",
+            description=("Review your previous answer against every step of the job above: check "
+                         "each fact with your tools if needed, correct any mistake, then give the "
+                         "final result again in the same format."),
+            expected_output=expected, agent="generalist", context=[tasks[-1].name],
+        ))
+    return CrewSpec(
+        name=budget_twin_name(spec.name), process="sequential",
+        agents={"generalist": RoleSpec(
+            name="generalist", agent=agent, permissions=generalist.permissions,
+            phase=generalist.phase, verifies=False,
+            description=f"budget-matched single-agent twin of {spec.name}")},
+        tasks=tasks, scenario=spec.scenario,
+        description=(f"Single agent with {reviews} self-review pass(es), budget-matched to "
+                     f"{spec.name} (derived by crewbench)."),
+        inputs=dict(spec.inputs),
+        extra={"baseline_of": spec.name, "baseline_of_hash": spec.content_hash(),
+               "budget_factor": round(float(factor), 3), "reviews": reviews},
+    )
+
+
+def with_fair_baselines(config, crews: list[CrewSpec]) -> list[CrewSpec]:
+    """``crews`` plus what the experiment's ``with_budget_twins`` / ``with_null_agent`` flags ask
+    for (each at most once: resuming must not add them again); the flags are cleared."""
+    out = list(crews)
+    names = {c.name for c in out}
+    if getattr(config, "with_budget_twins", False):
+        for crew in crews:
+            if not crew.is_single_agent and budget_twin_name(crew.name) not in names:
+                out.append(derive_budget_twin(crew))
+    if getattr(config, "with_null_agent", False) and NULL_AGENT_NAME not in names:
+        out.append(derive_null_agent(config.scenario or (crews[0].scenario if crews else None)))
+    config.with_budget_twins = config.with_null_agent = False
+    return out

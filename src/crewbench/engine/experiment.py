@@ -39,6 +39,8 @@ class ExperimentConfig:
     backoff_s: float = 1.0
     name: str | None = None
     with_baselines: bool = False
+    with_budget_twins: bool = False    # also each crew's budget-matched single-agent twin
+    with_null_agent: bool = False      # also a do-nothing agent that checks the grader
     policy: str | None = None
     # Simulator only: modelled latency goes on a per-run virtual clock instead of being slept.
     virtual_clock: bool = False

@@ -20,7 +20,7 @@ from typing import Any
 
 from crewbench import __version__
 from crewbench.compat.crewai_compat import is_delegation_tool
-from crewbench.definitions.baseline import derive_baseline
+from crewbench.definitions.baseline import derive_baseline, is_null_agent, with_fair_baselines
 from crewbench.definitions.config import role_key
 from crewbench.definitions.scenario import Grade
 from crewbench.definitions.workspace import Workspace
@@ -115,12 +115,14 @@ class _Experiment:
 
     def _attempt(self, run_id, crew_spec, scenario, case, seed, run_key, virtual_start=None) -> dict:
         from crewbench.engine.telemetry import flush_events, recording, release
+        from crewbench.llm.fixed import fixed_llm
         from crewbench.llm.sim import sim_session
         from crewbench.llm.vclock import VirtualClock, virtual_clock
 
         config = self.config
         options = BuildOptions(
-            llm_factory=lambda: make_llm(config.model, base_url=config.base_url,
+            llm_factory=(lambda: fixed_llm(crew_spec.extra["answer"])) if is_null_agent(crew_spec)
+            else lambda: make_llm(config.model, base_url=config.base_url,
                                          latency_scale=config.latency_scale,
                                          fixed_latency_s=config.fixed_latency_s,
                                          sim_overrides=config.sim_overrides, timeout_s=config.timeout_s),
@@ -255,6 +257,7 @@ def run_experiment(config: ExperimentConfig, *, store: Store, workspace: Workspa
                 crews.append(derive_baseline(crew))
         config.crews = crews
         config.with_baselines = False
+    crews = config.crews = with_fair_baselines(config, crews)
     scenario_names = {config.scenario or crew.scenario for crew in crews}
     if None in scenario_names:
         raise RunnerError(f"crew {crews[0].name} names no scenario; pass --scenario NAME")

@@ -7,6 +7,7 @@ plotted number comes from the simulator: a sim chart must never pass for a real 
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Sequence
 from datetime import UTC
@@ -17,8 +18,9 @@ import plotly.graph_objects as go
 from crewbench.measure.metrics import BUDGETS, CPS_TARGET
 
 __all__ = [
-    "STATUS_COLORS", "cps_bars", "latency_by_phase", "outcome_heatmap", "pareto",
-    "recovery_breakdown", "success_with_ci", "title", "trend",
+    "STATUS_COLORS", "cost_of_pass", "cps_bars", "frontier_table", "latency_by_phase",
+    "outcome_heatmap", "pareto", "recovery_breakdown", "short_labels", "success_with_ci", "title",
+    "trend",
 ]
 
 STATUS_COLORS = {
@@ -42,19 +44,44 @@ def _finite(x: float | None) -> bool:
     return x is not None and not math.isinf(x)
 
 
+def _esc(text: Any) -> str:
+    """Plotly renders a subset of HTML in labels and hovers (``<a href>`` becomes a live link),
+    and role, case and experiment names are user text: escape them."""
+    return html.escape(str(text), quote=False)
+
+
+def short_labels(arms: Sequence[Any]) -> list[str]:
+    """The crew name alone when it is unique among the arms, else "crew (experiment)"; escaped.
+    The full label goes in the hover."""
+    names = [a.crew_name or a.label for a in arms]
+    return [_esc(n if names.count(n) == 1 else f"{n} ({a.experiment_name or a.experiment_id})")
+            for n, a in zip(names, arms)]
+
+
+def _hover(arms: Sequence[Any]) -> list[str]:
+    return [_esc(a.label) for a in arms]
+
+
+def _upper(values: Sequence[float | None]) -> float:
+    """The top of an axis scaled to the data (25% headroom for the labels), never zero."""
+    finite = [v for v in values if _finite(v)]
+    top = max(finite) if finite else 0.0
+    return top * 1.25 if top > 0 else 1.0
+
+
 def success_with_ci(arms: Sequence[Any]) -> go.Figure:
     """Success rate per arm with its 95% Wilson interval as asymmetric error bars."""
     rates = [a.summary.success.rate for a in arms]
+    cis = [getattr(a, "success_ci", a.summary.success) for a in arms]
     fig = go.Figure(go.Bar(
-        x=[a.label for a in arms], y=rates,
+        x=short_labels(arms), y=rates, hovertext=_hover(arms),
         error_y={"type": "data", "symmetric": False,
-                 "array": [(a.summary.success.high - r) if r is not None else None
-                           for a, r in zip(arms, rates)],
-                 "arrayminus": [(r - a.summary.success.low) if r is not None else None
-                                for a, r in zip(arms, rates)]},
+                 "array": [(ci.high - r) if r is not None else None for ci, r in zip(cis, rates)],
+                 "arrayminus": [(r - ci.low) if r is not None else None
+                                for ci, r in zip(cis, rates)]},
         text=[f"{r:.1%}" if r is not None else "n/a" for r in rates], textposition="outside",
     ))
-    fig.update_layout(title=title("Success rate with 95% CI", _sim(arms)),
+    fig.update_layout(title=title("Success rate with 95% CI (case-clustered)", _sim(arms)),
                       yaxis={"tickformat": ".0%", "range": [0, 1.05]})
     return fig
 
@@ -63,15 +90,26 @@ def cps_bars(arms: Sequence[Any]) -> go.Figure:
     """Cost per success per arm against the guide's $0.28 target; no success is labelled
     instead of drawn (an infinite bar cannot be drawn honestly)."""
     values = [a.summary.cps for a in arms]
+    top = _upper(values)
     fig = go.Figure(go.Bar(
-        x=[a.label for a in arms], y=[v if _finite(v) else None for v in values],
-        text=[f"${v:.3f}" if _finite(v) else ("no success" if v else "n/a") for v in values],
+        x=short_labels(arms), y=[v if _finite(v) else None for v in values],
+        hovertext=_hover(arms),
+        text=[_money(v) if _finite(v) else ("no success" if v else "n/a") for v in values],
         textposition="outside",
     ))
-    fig.add_hline(y=CPS_TARGET, line_dash="dash", annotation_text=f"target ${CPS_TARGET:.2f}")
-    fig.update_layout(title=title("Cost per success (all runs' cost / successes)", _sim(arms)),
-                      yaxis_title="USD per success")
+    heading = "Cost per success (all runs' cost / successes)"
+    if CPS_TARGET <= top:
+        fig.add_hline(y=CPS_TARGET, line_dash="dash", annotation_text=f"target ${CPS_TARGET:.2f}")
+    else:
+        heading += f" — all below the ${CPS_TARGET:.2f} target"
+    fig.update_layout(title=title(heading, _sim(arms)), yaxis_title="USD per success",
+                      yaxis={"range": [0, top]})
     return fig
+
+
+def _money(v: float) -> str:
+    """Enough digits to tell $0.0021 from $0.0034 (a fixed $0.003 would not)."""
+    return f"${v:.4f}" if v < 0.1 else f"${v:.3f}"
 
 
 def _frontier(points: list[tuple[float, float, str]]) -> list[tuple[float, float, str]]:
@@ -84,30 +122,63 @@ def _frontier(points: list[tuple[float, float, str]]) -> list[tuple[float, float
     return front
 
 
-def pareto(arms: Sequence[Any]) -> go.Figure:
-    """Cost (CPS) against success across arms; the line joins the Pareto frontier — an arm off
-    it is beaten on both axes by some other arm."""
+def _role(arm: Any) -> str:
+    from crewbench.measure.pairing import arm_role
+
+    return arm_role(arm)
+
+
+def frontier_table(arms: Sequence[Any]) -> list[dict[str, Any]]:
+    """Every arm on expected dollars per success (cost of a pass) vs success rate, frontier
+    marked: an arm is on the frontier when no other arm is both cheaper per success and more
+    successful. Arms without a success have an infinite cost of pass and are never on it."""
     points = [(a.summary.cps, a.summary.success.rate, a.label) for a in arms
               if _finite(a.summary.cps) and a.summary.success.rate is not None]
+    front = {p[2] for p in _frontier(points)}
+    return [{"arm": a.label, "role": _role(a), "success": a.summary.success.rate,
+             "cps": a.summary.cps, "frontier": a.label in front} for a in arms]
+
+
+def pareto(arms: Sequence[Any]) -> go.Figure:
+    """Cost-of-pass frontier: success rate against expected dollars per success for every arm
+    (crews, twins, null agent); the line joins the Pareto frontier — an arm off it is beaten on
+    both axes by some other arm. Axes are scaled to the data; the CPS target is drawn only
+    when it falls inside them."""
+    shown = [a for a in arms if _finite(a.summary.cps) and a.summary.success.rate is not None]
+    labels = dict(zip((a.label for a in arms), short_labels(arms)))
+    table = {r["arm"]: r for r in frontier_table(arms)}
     fig = go.Figure(go.Scatter(
-        x=[p[0] for p in points], y=[p[1] for p in points], text=[p[2] for p in points],
-        mode="markers+text", textposition="top center", name="crews",
+        x=[a.summary.cps for a in shown], y=[a.summary.success.rate for a in shown],
+        text=[labels[a.label] for a in shown],
+        hovertext=[f"{_esc(a.label)} ({table[a.label]['role']})"
+                   f"{' — on the frontier' if table[a.label]['frontier'] else ''}" for a in shown],
+        marker={"size": 11, "symbol": ["star" if table[a.label]["frontier"] else "circle"
+                                       for a in shown]},
+        mode="markers+text", textposition="top center", name="arms",
     ))
-    front = _frontier(points)
+    front = _frontier([(a.summary.cps, a.summary.success.rate, a.label) for a in shown])
     fig.add_trace(go.Scatter(x=[p[0] for p in front], y=[p[1] for p in front], mode="lines",
                              name="Pareto frontier", line={"dash": "dot"}))
-    fig.add_vline(x=CPS_TARGET, line_dash="dash", annotation_text="CPS target")
-    fig.update_layout(title=title("Cost vs success", _sim(arms)),
-                      xaxis_title="cost per success (USD)",
-                      yaxis={"title": "success rate", "tickformat": ".0%"})
+    top = _upper([a.summary.cps for a in shown])
+    heading = "Cost-of-pass frontier"
+    if CPS_TARGET <= top:
+        fig.add_vline(x=CPS_TARGET, line_dash="dash", annotation_text="CPS target")
+    elif shown:
+        heading += f" — all below the ${CPS_TARGET:.2f} CPS target"
+    fig.update_layout(title=title(heading, _sim(arms)),
+                      xaxis={"title": "expected cost per success (USD)", "range": [0, top]},
+                      yaxis={"title": "success rate", "tickformat": ".0%", "range": [0, 1.08]})
     return fig
+
+
+cost_of_pass = pareto
 
 
 def latency_by_phase(arms: Sequence[Any], stat: str = "p50") -> go.Figure:
     """Phases stacked per arm (``stat`` = p50 or p95 of each phase), the end-to-end value as a
     marker and the guide's 2.5 s budget as a line. Stacked phase percentiles do not add up to
     the end-to-end percentile; that is why the latter is drawn separately."""
-    labels = [a.label for a in arms]
+    labels = short_labels(arms)
     fig = go.Figure()
     for phase, name in _PHASE_NAMES.items():
         fig.add_trace(go.Bar(
@@ -119,7 +190,9 @@ def latency_by_phase(arms: Sequence[Any], stat: str = "p50") -> go.Figure:
                              mode="markers", marker={"symbol": "diamond", "size": 12},
                              name=f"end-to-end {stat}"))
     fig.add_hline(y=BUDGETS["latency_s"], line_dash="dash", annotation_text="end-to-end budget")
+    # Legend below the plot: beside it, the long phase names squeezed the bars and their labels.
     fig.update_layout(barmode="stack", yaxis_title="seconds",
+                      legend={"orientation": "h", "y": -0.2},
                       title=title(f"Latency by phase ({stat})", _sim(arms)))
     return fig
 
@@ -127,7 +200,7 @@ def latency_by_phase(arms: Sequence[Any], stat: str = "p50") -> go.Figure:
 def recovery_breakdown(arms: Sequence[Any]) -> go.Figure:
     """Of the runs that hit an error: recovered automatically, escalated, failed (stacked shares;
     hover shows counts)."""
-    labels = [a.label for a in arms]
+    labels = short_labels(arms)
     fig = go.Figure()
     for key, name, color in (("recovered", "recovered by retry", STATUS_COLORS["success"]),
                              ("escalated", "escalated to a human", STATUS_COLORS["escalated"]),
@@ -143,36 +216,56 @@ def recovery_breakdown(arms: Sequence[Any]) -> go.Figure:
 
 
 def outcome_heatmap(rows: Sequence[dict], simulated: bool, max_cases: int = 300) -> go.Figure:
-    """One row per (crew, case, variant), one column per repetition, coloured by status: flaky
-    cases show up as mixed rows. ``rows`` come from ``compare.outcome_grid``. Only the first
-    ``max_cases`` rows are drawn (the title says so) — a 6,000-row heatmap is unreadable."""
-    statuses = list(STATUS_COLORS)
-    all_keys = sorted({(r["crew_name"], r["case_id"], r["variant"]) for r in rows}, key=str)
-    keys = all_keys[:max_cases]
-    shown_keys = set(keys)
-    rows = [r for r in rows if (r["crew_name"], r["case_id"], r["variant"]) in shown_keys]
-    reps = sorted({r["rep"] for r in rows})
-    index = {k: i for i, k in enumerate(keys)}
-    col = {rep: j for j, rep in enumerate(reps)}
-    z: list[list[float | None]] = [[None] * len(reps) for _ in keys]
-    text: list[list[str]] = [[""] * len(reps) for _ in keys]
+    """Success share per case (rows) × arm (columns): a case one arm always passes and another
+    never does stands out, and a flaky case is a middling cell; the hover gives the count of
+    each status. ``rows`` come from ``compare.outcome_grid``; several variants of a case are
+    separate rows. Only the first ``max_cases`` cases are drawn (the title says so).
+    ``customdata`` holds (crew, case, variant) so a page can open the cell's runs."""
+    def case_key(r):
+        return (r["case_id"], r["variant"])
+
+    def arm_key(r):
+        exp = r.get("experiment")
+        return f"{r['crew_name']} ({exp})" if exp and len(experiments) > 1 else str(r["crew_name"])
+
+    experiments = {r.get("experiment") for r in rows}
+    variants = {r["variant"] for r in rows}
+    all_cases = sorted({case_key(r) for r in rows}, key=str)
+    cases = all_cases[:max_cases]
+    arms = sorted({arm_key(r) for r in rows}, key=str)
+    ci, ai = {k: i for i, k in enumerate(cases)}, {k: j for j, k in enumerate(arms)}
+    counts: dict[tuple[int, int], dict[str, int]] = {}
+    crews: dict[int, Any] = {}
     for r in rows:
-        i, j = index[(r["crew_name"], r["case_id"], r["variant"])], col[r["rep"]]
-        status = r["status"] if r["status"] in statuses else "error"
-        z[i][j] = statuses.index(status)
-        text[i][j] = status
-    n = len(statuses)
-    # Discrete colour bands: each status owns [i/n, (i+1)/n] of the scale.
-    scale = [[edge / n, STATUS_COLORS[s]] for i, s in enumerate(statuses) for edge in (i, i + 1)]
+        i = ci.get(case_key(r))
+        if i is None:
+            continue
+        j = ai[arm_key(r)]
+        crews[j] = r["crew_name"]
+        cell = counts.setdefault((i, j), {})
+        cell[r["status"]] = cell.get(r["status"], 0) + 1
+    z: list[list[float | None]] = [[None] * len(arms) for _ in cases]
+    text = [[""] * len(arms) for _ in cases]
+    hover = [[""] * len(arms) for _ in cases]
+    custom = [[["", "", ""] for _ in arms] for _ in cases]
+    for (i, j), cell in counts.items():
+        n = sum(cell.values())
+        ok = cell.get("success", 0)
+        z[i][j] = ok / n
+        text[i][j] = f"{ok}/{n}"
+        hover[i][j] = ", ".join(f"{s} {k}" for s, k in sorted(cell.items()))
+        custom[i][j] = [str(crews[j]), str(cases[i][0]), str(cases[i][1])]
+    ylabels = [_esc(f"{c[0]} / {c[1]}" if len(variants) > 1 else c[0]) for c in cases]
     fig = go.Figure(go.Heatmap(
-        z=z, x=[f"rep {rep}" for rep in reps], y=[" / ".join(map(str, k)) for k in keys],
-        text=text, hovertemplate="%{y} %{x}: %{text}<extra></extra>", colorscale=scale,
-        zmin=-0.5, zmax=n - 0.5,
-        colorbar={"tickvals": list(range(n)), "ticktext": statuses},
+        z=z, x=[_esc(a) for a in arms], y=ylabels, text=text, texttemplate="%{text}",
+        customdata=custom, hovertext=[[_esc(h) for h in row] for row in hover],
+        hovertemplate="%{y} · %{x}: %{z:.0%} success (%{hovertext})<extra></extra>",
+        colorscale=[[0, STATUS_COLORS["failed"]], [0.5, "#f7f7a1"], [1, STATUS_COLORS["success"]]],
+        zmin=0, zmax=1, colorbar={"title": "success", "tickformat": ".0%"},
     ))
-    shown = "" if len(keys) == len(all_keys) else f" — first {len(keys)} of {len(all_keys)}"
-    fig.update_layout(title=title(f"Outcome per case × repetition{shown}", simulated),
-                      height=max(300, 18 * len(keys) + 120), yaxis={"autorange": "reversed"})
+    shown = "" if len(cases) == len(all_cases) else f" — first {len(cases)} of {len(all_cases)}"
+    fig.update_layout(title=title(f"Success share per case × arm{shown}", simulated),
+                      height=max(300, 22 * len(cases) + 140), yaxis={"autorange": "reversed"})
     return fig
 
 
@@ -186,11 +279,12 @@ def trend(rows: Sequence[dict]) -> go.Figure:
         mine = [r for r in rows if r["crew_name"] == crew]
         when = [datetime.fromtimestamp(r["created_at"] or 0, tz=UTC) for r in mine]
         names = [r["experiment_name"] or r["experiment_id"] for r in mine]
+        names = [_esc(n) for n in names]
         fig.add_trace(go.Scatter(x=when, y=[r["success"] for r in mine], text=names,
-                                 mode="lines+markers", name=f"{crew} success"))
+                                 mode="lines+markers", name=_esc(f"{crew} success")))
         fig.add_trace(go.Scatter(x=when, y=[r["cps"] if _finite(r["cps"]) else None for r in mine],
                                  text=names, mode="lines+markers", yaxis="y2",
-                                 name=f"{crew} CPS", line={"dash": "dot"}))
+                                 name=_esc(f"{crew} CPS"), line={"dash": "dot"}))
     fig.update_layout(
         title=title("Success and CPS across experiments", _sim(rows)),
         yaxis={"title": "success rate", "tickformat": ".0%"},

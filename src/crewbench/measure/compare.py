@@ -14,17 +14,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.stats import fisher_exact
 
 from crewbench.errors import NotFound
 from crewbench.measure import metrics as m
+from crewbench.measure import stats
+from crewbench.measure.pairing import grader_flags, pair_arms
+from crewbench.measure.verdict import (  # noqa: F401  (re-exported: one import for callers)
+    ALPHA,
+    Delta,
+    _pp,
+    _sub,
+    compare_arms,
+    fmt_p,
+    judge,
+    verdict,
+)
 
 __all__ = [
-    "ALPHA", "ROLLBACK_PP", "Arm", "Comparison", "Delta", "compare", "compare_arms",
-    "load_arm", "outcome_grid", "render", "resolve", "rows", "scorecard", "trend", "verdict",
+    "ALPHA", "NULL_PASS_SHARE", "ROLLBACK_PP", "Arm", "Comparison", "Delta", "compare",
+    "compare_arms", "compare_loaded", "judge", "load_arm", "outcome_grid", "pair_arms", "render", "resolve", "rows",
+    "scorecard", "trend", "verdict",
 ]
 
-ALPHA = 0.05
+NULL_PASS_SHARE = 0.05   # a do-nothing agent passing more cases than this flags the grader
 ROLLBACK_PP = 3.0   # guide: canary rolls back on an error-rate increase > 3% (read as points)
 
 # Aggregates are kept to what SQLite evaluates cheaply; the rest is derived in _group():
@@ -39,6 +51,11 @@ select case_id, variant, min(task_type), min(difficulty), count(*),
   sum(status in ('rejected', 'rate_limited') and {_HIT}), max(simulated)
 from runs where experiment_id = ? and crew_id is ?
 group by case_id, variant
+"""
+# Per case (all variants together: a case is the unit the repetitions are correlated within).
+_CASE_SQL = """
+select case_id, count(*), sum(status = 'success'), sum(status not in ('success', 'escalated'))
+from runs where experiment_id = ? and crew_id is ? group by case_id
 """
 _LATENCY_SQL = ("select planning_s, execution_s, reflection_s, latency_s from runs"
                 " where experiment_id = ? and crew_id is ?")
@@ -60,10 +77,25 @@ class Arm:
     model: str | None
     summary: m.Summary
     governance: dict[str, Any] | None = None   # compliance metrics, when a policy governed the runs
+    cases: dict[str, tuple[int, int]] = field(default_factory=dict)          # (successes, runs)
+    case_failures: dict[str, tuple[int, int]] = field(default_factory=dict)  # (failures, runs)
+    content_hash: str | None = None
+
+    @property
+    def success_ci(self) -> stats.Interval:
+        """The success interval the comparison shows: case-clustered when some case ran more
+        than once, Wilson (runs independent) when every case ran once."""
+        s = self.summary.success
+        if not self.cases or all(n <= 1 for _, n in self.cases.values()):
+            return stats.Interval(s.rate, s.low, s.high)
+        return stats.cluster_interval(self.cases)
 
     def to_dict(self) -> dict[str, Any]:
-        head = {k: v for k, v in self.__dict__.items() if k != "summary"}
-        return {**head, "summary": self.summary.to_dict()}
+        head = {k: v for k, v in self.__dict__.items()
+                if k not in ("summary", "cases", "case_failures")}
+        ci = self.success_ci
+        return {**head, "cases": len(self.cases), "success_ci": [ci.low, ci.high],
+                "summary": self.summary.to_dict()}
 
 
 def resolve(store, selector: str) -> list[tuple[dict, str | None, str | None]]:
@@ -98,8 +130,9 @@ def load_arm(store, exp: dict, crew_id: str | None, crew_name: str | None,
     rows = store.db.execute(_GROUP_SQL, params).fetchall()
     groups = [_group(crew_id, r) for r in rows]
     run_sim = any(r[13] for r in rows)
-    crew = store.db.execute("select agents, baseline_of from crews where id is ?",
-                            [crew_id]).fetchone() or (None, None)
+    crew = store.db.execute("select agents, baseline_of, content_hash from crews where id is ?",
+                            [crew_id]).fetchone() or (None, None, None)
+    per_case = store.db.execute(_CASE_SQL, params).fetchall()
     name = exp.get("name") or exp["id"]
     return Arm(
         label=label or f"{name}:{crew_name}", experiment_id=exp["id"], experiment_name=exp.get("name"),
@@ -109,6 +142,9 @@ def load_arm(store, exp: dict, crew_id: str | None, crew_name: str | None,
         summary=m.summarize_groups(groups, _latencies(store, params), exp.get("reps"),
                                    presorted=True),
         governance=_governance(store, exp["id"], crew_id),
+        cases={c: (ok or 0, n) for c, n, ok, _ in per_case},
+        case_failures={c: (bad or 0, n) for c, n, _, bad in per_case},
+        content_hash=crew[2],
     )
 
 
@@ -157,153 +193,13 @@ def _ordered(arms: list[Arm]) -> list[Arm]:
 
 def load_arms(store, selectors: list[str]) -> list[Arm]:
     arms: list[Arm] = []
+    seen: set[tuple[str, str | None]] = set()
     for selector in selectors:
-        found = [load_arm(store, exp, cid, cname) for exp, cid, cname in resolve(store, selector)]
+        found = [load_arm(store, exp, cid, cname) for exp, cid, cname in resolve(store, selector)
+                 if (exp["id"], cid) not in seen]
+        seen.update((a.experiment_id, a.crew_id) for a in found)
         arms.extend(_ordered(found) if len(found) > 1 else found)
     return arms
-
-
-# ---------------------------------------------------------------- deltas and verdict
-def _fisher(k1: int, n1: int, k2: int, n2: int) -> float | None:
-    if not n1 or not n2:
-        return None
-    return float(fisher_exact([[k2, n2 - k2], [k1, n1 - k1]])[1])
-
-
-def _newcombe(a: m.Proportion, b: m.Proportion) -> tuple[float | None, float | None]:
-    """95% interval for rate(b) − rate(a), Newcombe's hybrid score method (from the two Wilson
-    intervals): closed form, so no bootstrap noise and no time."""
-    if a.rate is None or b.rate is None:
-        return None, None
-    d = b.rate - a.rate
-    low = d - ((b.rate - b.low) ** 2 + (a.high - a.rate) ** 2) ** 0.5
-    high = d + ((b.high - b.rate) ** 2 + (a.rate - a.low) ** 2) ** 0.5
-    return low, high
-
-
-def _sub(b, a):
-    if a is None or b is None:
-        return None
-    return b - a
-
-
-@dataclass
-class Delta:
-    """Candidate minus reference. pp = percentage points; cps_ratio = CPS(b) / CPS(a)."""
-
-    reference: str
-    candidate: str
-    success_pp: float | None
-    success_ci_pp: tuple[float | None, float | None]
-    success_p: float | None
-    pass_hat_k: float | None
-    cps: float | None
-    cps_ratio: float | None
-    failure_pp: float | None
-    failure_p: float | None
-    recovered_pp: float | None
-    escalated_pp: float | None
-    latency_p50: dict[str, float | None] = field(default_factory=dict)
-    latency_p95: dict[str, float | None] = field(default_factory=dict)
-
-
-def _pp(x):
-    return None if x is None else 100 * x
-
-
-def _ratio(b, a):
-    if a is None or b is None or a == float("inf") or b == float("inf"):
-        return None
-    return b / a if a else None
-
-
-def compare_arms(a: Arm, b: Arm) -> Delta:
-    sa, sb = a.summary, b.summary
-    low, high = _newcombe(sa.success, sb.success)
-    return Delta(
-        reference=a.label, candidate=b.label,
-        success_pp=_pp(_sub(sb.success.rate, sa.success.rate)),
-        success_ci_pp=(_pp(low), _pp(high)),
-        success_p=_fisher(sa.success.k, sa.success.n, sb.success.k, sb.success.n),
-        pass_hat_k=_sub(sb.pass_hat_k, sa.pass_hat_k),
-        cps=_sub(sb.cps, sa.cps) if _ratio(sb.cps, sa.cps) is not None else None,
-        cps_ratio=_ratio(sb.cps, sa.cps),
-        failure_pp=_pp(_sub(sb.task_failure.rate, sa.task_failure.rate)),
-        failure_p=_fisher(sa.task_failure.k, sa.task_failure.n, sb.task_failure.k,
-                          sb.task_failure.n),
-        recovered_pp=_pp(_sub(sb.recovery.recovered_share, sa.recovery.recovered_share)),
-        escalated_pp=_pp(_sub(sb.recovery.escalated_share, sa.recovery.escalated_share)),
-        latency_p50={p: _sub(sb.latency[p].p50, sa.latency[p].p50) for p in m.PHASES},
-        latency_p95={p: _sub(sb.latency[p].p95, sa.latency[p].p95) for p in m.PHASES},
-    )
-
-
-def fmt_p(p: float | None) -> str:
-    if p is None:
-        return "p n/a"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.2g}"
-
-
-def _fmt_ratio(r: float | None) -> str:
-    return "CPS n/a" if r is None else f"{r:.1f}× CPS"
-
-
-def verdict(a: Arm, b: Arm, alpha: float = ALPHA) -> dict[str, Any]:
-    """The guide's rule: the candidate (b) is justified over the reference (a) only by a
-    measurable (p < alpha) improvement in success rate or error handling (task failures that
-    reach the user: not success, not escalated) or in compliance (share of governed runs with
-    no policy violation), when a policy governed both arms.
-    Kinds: justified, regression, not justified (no measurable gain, costlier or more agents),
-    no measurable difference (no gain, not costlier)."""
-    d = compare_arms(a, b)
-    def sig(p: float | None) -> bool:
-        return p is not None and p < alpha
-
-    better = (d.success_pp or 0) > 0 and sig(d.success_p)
-    worse = (d.success_pp or 0) < 0 and sig(d.success_p)
-    fewer_failures = (d.failure_pp or 0) < 0 and sig(d.failure_p)
-    more_failures = (d.failure_pp or 0) > 0 and sig(d.failure_p)
-    costlier = (d.cps_ratio or 1.0) > 1.0 or (b.agents or 0) > (a.agents or 0)
-    compliance_pp, compliance_p = _compliance_delta(a, b)
-    more_compliant = (compliance_pp or 0) > 0 and sig(compliance_p)
-    less_compliant = (compliance_pp or 0) < 0 and sig(compliance_p)
-    if worse or ((more_failures or less_compliant) and not better):
-        kind = "regression"
-    elif better or fewer_failures or more_compliant:
-        kind = "justified"
-    elif costlier:
-        kind = "not justified"
-    else:
-        kind = "no measurable difference"
-    text = (f"{kind}: {_fmt_pp(d.success_pp)} success ({fmt_p(d.success_p)}) "
-            f"for {_fmt_ratio(d.cps_ratio)}")
-    if fewer_failures or more_failures:
-        text += f"; task failure {_fmt_pp(d.failure_pp)} ({fmt_p(d.failure_p)})"
-    if compliance_pp is not None:
-        text += f"; compliance {_fmt_pp(compliance_pp)} ({fmt_p(compliance_p)})"
-    text = f"{b.label} vs {a.label} — {text}"
-    if a.simulated or b.simulated:
-        text += " [simulated data]"
-    return {"kind": kind, "text": text, "delta": d}
-
-
-def _compliance_delta(a: Arm, b: Arm) -> tuple[float | None, float | None]:
-    """Δ compliance rate in percentage points and its Fisher p-value; None unless both governed."""
-    if not a.governance or not b.governance:
-        return None, None
-    counts = []
-    for arm in (a, b):
-        governed = arm.governance["governed_runs"] or 0
-        rate = arm.governance["compliance_rate"]
-        if not governed or rate is None:
-            return None, None
-        counts.append((round(rate * governed), governed))
-    (ka, na), (kb, nb) = counts
-    return 100 * (kb / nb - ka / na), _fisher(ka, na, kb, nb)
-
-
-def _fmt_pp(x: float | None) -> str:
-    return "n/a pp" if x is None else f"{x:+.1f} pp".replace("-", "−")
 
 
 # ---------------------------------------------------------------- readiness scorecard
@@ -362,6 +258,7 @@ class Comparison:
     arms: list[Arm]
     verdicts: list[dict[str, Any]]
     scorecards: list[dict[str, Any]]
+    flags: list[str] = field(default_factory=list)   # warnings about the grader or the design
 
     @property
     def simulated(self) -> bool:
@@ -374,27 +271,39 @@ class Comparison:
             "verdicts": [{"kind": v["kind"], "text": v["text"],
                           "delta": m._jsonable(v["delta"].__dict__)} for v in self.verdicts],
             "scorecards": self.scorecards,
+            "flags": self.flags,
         }
 
 
-def compare(store, selectors: list[str], alpha: float = ALPHA) -> Comparison:
-    """Arms for every selector; the first is the reference each other arm is judged against.
-    A single experiment with several crews compares them (baseline first)."""
-    arms = load_arms(store, list(selectors))
-    ref = arms[0]
+def compare_loaded(arms: list[Arm], alpha: float = ALPHA,
+                   reference: str | None = None) -> Comparison:
+    """Verdicts for measured arms, paired by ``pairing.pair_arms`` and Holm-corrected together."""
+    triples = pair_arms(arms, reference)
+    verdicts = judge([(a, b) for a, b, _ in triples], alpha, [r for _, _, r in triples])
+    refs: dict[int, Arm] = {}
+    for a, b, _ in triples:
+        refs.setdefault(id(b), a)
     return Comparison(
-        arms=arms,
-        verdicts=[verdict(ref, b, alpha) for b in arms[1:]],
-        scorecards=[scorecard(a, ref if a is not ref else None) for a in arms],
+        arms=arms, verdicts=verdicts,
+        scorecards=[scorecard(a, refs.get(id(a))) for a in arms],
+        flags=grader_flags(arms, NULL_PASS_SHARE),
     )
 
 
+def compare(store, selectors: list[str], alpha: float = ALPHA,
+            reference: str | None = None) -> Comparison:
+    """Arms for every selector, each crew judged against its own reference (see ``pairing``):
+    its twin within an experiment, itself across experiments, or the ``reference`` named."""
+    return compare_loaded(load_arms(store, list(selectors)), alpha, reference)
+
+
 def outcome_grid(store, experiment: str, crew_name: str | None = None) -> list[dict]:
-    """(crew, case, variant, rep, status) rows for the outcome heatmap — narrow on purpose."""
+    """(crew, case, variant, rep, status, experiment name) rows for the outcome heatmap."""
     exp = store.find_experiment(experiment)
-    sql = ("select crew_name, case_id, variant, rep, status from runs where experiment_id = ?"
-           + (" and crew_name = ?" if crew_name else "") + " order by crew_name, case_id, variant, rep")
-    params = [exp["id"]] + ([crew_name] if crew_name else [])
+    sql = ("select crew_name, case_id, variant, rep, status, ? as experiment from runs"
+           " where experiment_id = ?" + (" and crew_name = ?" if crew_name else "")
+           + " order by crew_name, case_id, variant, rep")
+    params = [exp.get("name") or exp["id"], exp["id"]] + ([crew_name] if crew_name else [])
     return [dict(r) for r in store.db.query(sql, params)]
 
 

@@ -41,6 +41,11 @@ def _ci(p: m.Proportion) -> str:
     return "n/a" if p.rate is None else f"{_pct(p.rate)} [{_pct(p.low)}–{_pct(p.high)}]"
 
 
+def _cluster_ci(arm) -> str:
+    ci = arm.success_ci
+    return "n/a" if ci.rate is None else f"{_pct(ci.rate)} [{_pct(ci.low)}–{_pct(ci.high)}]"
+
+
 def _secs(lat: m.PhaseLatency) -> str:
     if lat.p50 is None:
         return "n/a"
@@ -58,7 +63,8 @@ def rows(comp: Comparison) -> list[tuple[str, list[str]]]:
         ("model", [a.model or "?" for a in arms]),
         ("simulated", ["yes" if a.simulated else "no" for a in arms]),
         ("runs", [str(a.summary.runs) for a in arms]),
-        ("success (95% CI)", [_ci(a.summary.success) for a in arms]),
+        ("cases", [str(len(a.cases)) for a in arms]),
+        ("success (95% CI, by case)", [_cluster_ci(a) for a in arms]),
         ("pass@1", [_pct(a.summary.pass_at_1) for a in arms]),
         ("pass^k", [f"{_pct(a.summary.pass_hat_k)} (k={a.summary.k})" for a in arms]),
         ("CPS (target < $0.28)", [_money(a.summary.cps) for a in arms]),
@@ -107,25 +113,29 @@ def _text_table(header: list[str], body: list[tuple[str, list[str]]]) -> str:
 def _csv(comp: Comparison) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf)
-    deltas = {v["delta"].candidate: v for v in comp.verdicts}
+    deltas: dict[str, dict] = {}
+    for v in comp.verdicts:     # an arm judged twice (twin, budget twin) shows its first verdict
+        deltas.setdefault(v["delta"].candidate, v)
     head = ["label", "experiment_id", "crew", "simulated", "runs", "successes", "success_rate",
             "success_low", "success_high", "pass_at_1", "pass_hat_k", "k", "cps", "total_cost",
             "tokens_per_success", "task_failure_rate", "errored", "recovered_share",
             "escalated_share", "failed_share", *(f"{p}_p50" for p in m.PHASES),
             *(f"{p}_p95" for p in m.PHASES), "gap", "stage", "delta_success_pp", "p_value",
-            "cps_ratio", "verdict"]
+            "cps_ratio", "verdict", "reference", "p_value_holm", "cases"]
     writer.writerow(head)
     for arm, card in zip(comp.arms, comp.scorecards):
         s, v = arm.summary, deltas.get(arm.label)
         d = v["delta"] if v else None
+        ci = arm.success_ci
         writer.writerow([
             arm.label, arm.experiment_id, arm.crew_name, int(arm.simulated), s.runs, s.success.k,
-            s.success.rate, s.success.low, s.success.high, s.pass_at_1, s.pass_hat_k, s.k,
+            s.success.rate, ci.low, ci.high, s.pass_at_1, s.pass_hat_k, s.k,
             s.cps, s.total_cost, s.tokens_per_success, s.task_failure.rate, s.recovery.errored,
             s.recovery.recovered_share, s.recovery.escalated_share, s.recovery.failed_share,
             *(s.latency[p].p50 for p in m.PHASES), *(s.latency[p].p95 for p in m.PHASES),
             s.gap["gap"], card["stage"], d.success_pp if d else None,
             d.success_p if d else None, d.cps_ratio if d else None, v["text"] if v else None,
+            d.reference if d else None, d.success_p_adj if d else None, len(arm.cases),
         ])
     return buf.getvalue()
 
@@ -144,7 +154,9 @@ def render(comp: Comparison, fmt: str = "table") -> str:
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join([k, *v]) + " |" for k, v in body]
         lines += [""] + [f"**Verdict:** {t}" for t in verdicts]
+        lines += [f"**Warning:** {f}" for f in comp.flags]
         return "\n".join(lines) + "\n"
     parts = [SIM_NOTE] if comp.simulated else []
     parts += [_text_table(header, body)] + [f"verdict: {t}" for t in verdicts]
+    parts += [f"warning: {f}" for f in comp.flags]
     return "\n\n".join(parts) + "\n"

@@ -56,6 +56,17 @@ def _scorecards(comp: Comparison) -> str:
     return "".join(parts)
 
 
+def _frontier(comp: Comparison) -> str:
+    body = []
+    for r in charts.frontier_table(comp.arms):
+        cps = r["cps"]
+        cost = "n/a" if cps is None else ("∞ (no success)" if cps == float("inf") else f"${cps:.4f}")
+        rate = "n/a" if r["success"] is None else f"{r['success']:.1%}"
+        body.append([html.escape(r["arm"]), html.escape(r["role"]), rate, cost,
+                     '<span class="ok">on the frontier</span>' if r["frontier"] else ""])
+    return _table(["arm", "kind", "success", "$ per success", "Pareto"], body)
+
+
 def comparison_html(comp: Comparison, title: str, extra_figures: list | None = None) -> str:
     """The whole page: simulated banner, verdicts, metrics table, scorecards, figures."""
     figures = [charts.success_with_ci(comp.arms), charts.cps_bars(comp.arms),
@@ -67,6 +78,7 @@ def comparison_html(comp: Comparison, title: str, extra_figures: list | None = N
     header = ["metric", *[html.escape(a.label) for a in comp.arms]]
     body = [[html.escape(k), *[html.escape(c) for c in v]] for k, v in rows(comp)]
     verdicts = "".join(f'<p class="verdict">{html.escape(v["text"])}</p>' for v in comp.verdicts)
+    verdicts += "".join(f'<p class="sim">{html.escape(f)}</p>' for f in comp.flags)
     banner = f'<p class="sim">{html.escape(SIM_NOTE)}</p>' if comp.simulated else ""
     heading = charts.title(title, comp.simulated)
     generated = time.strftime("%Y-%m-%d %H:%M:%S %Z")
@@ -75,7 +87,8 @@ def comparison_html(comp: Comparison, title: str, extra_figures: list | None = N
         f"<style>{_STYLE}</style></head><body><h1>{html.escape(heading)}</h1>{banner}"
         f"<p>Generated {generated} by crewbench. Formulas: docs/metrics.md.</p>"
         f"<h2>Verdict</h2>{verdicts or '<p>One crew only: nothing to compare against.</p>'}"
-        f"<h2>Metrics</h2>{_table(header, body)}<h2>Readiness</h2>{_scorecards(comp)}"
+        f"<h2>Metrics</h2>{_table(header, body)}"
+        f"<h2>Cost of pass</h2>{_frontier(comp)}<h2>Readiness</h2>{_scorecards(comp)}"
         f"<h2>Figures</h2>{''.join(divs)}{banner}</body></html>"
     )
 
