@@ -24,6 +24,7 @@ from typing import Any
 
 from crewbench.compat.hygiene import import_crewai
 from crewbench.definitions.config import role_key
+from crewbench.llm import generic_answers
 from crewbench.llm.profiles import SimProfile
 from crewbench.llm.tokens import count_message_tokens, count_tokens
 
@@ -274,7 +275,7 @@ class SimLLM(BaseLLM):
         schema = getattr(tool, "args_schema", None)
         arg_names = list(getattr(schema, "model_fields", {}) or {})
         if session.scenario is not None and session.case is not None:
-            return session.scenario.tool_input(tool_name, session.case, arg_names)
+            return generic_answers.tool_input(session.scenario, tool_name, session.case, arg_names)
         return {arg_names[0]: "status"} if arg_names else {}
 
     def _delegation_args(self, session: SimSession, task_key: str, from_task, messages, tools) -> dict:
@@ -315,7 +316,7 @@ class SimLLM(BaseLLM):
             error = self._decide(session, task_key, agent_role, rng, prompt_tokens)
             session.task_error[task_key] = error
             if session.scenario is not None and session.case is not None:
-                answer = session.scenario.render_answer(session.case, not error, rng)
+                answer = generic_answers.render_answer(session.scenario, session.case, not error, rng)
             else:
                 answer = "Simulated answer."
             if not self._is_final_task(session, task_key):
