@@ -386,7 +386,7 @@ def write_scenario(scenarios_dir: str | Path, name: str, cases: list[dict], *,
 def import_dataset(path: str | Path, scenarios_dir: str | Path, name: str, mapping: ColumnMap, *,
                    graders: Any = None, description: str = "", task_type: str | None = None,
                    sheet: str | int | None = None, split: str | None = None,
-                   overwrite: bool = False) -> tuple[Path, list[Issue]]:
+                   overwrite: bool = False, judge_rubric: str | None = None) -> tuple[Path, list[Issue]]:
     """Read, validate and write. Raises ScenarioError listing the errors (warnings are returned)."""
     frame = read_table(path, sheet=sheet, split=split)
     issues = validate(frame, mapping)
@@ -400,5 +400,6 @@ def import_dataset(path: str | Path, scenarios_dir: str | Path, name: str, mappi
               "id": mapping.id, "task_type": mapping.task_type, "difficulty": mapping.difficulty,
               "extra": mapping.extra}
     folder = write_scenario(scenarios_dir, name, cases, graders=graders, description=description,
-                            task_type=task_type, source=source, overwrite=overwrite)
+                            task_type=task_type, source=source, overwrite=overwrite,
+                            judge_rubric=judge_rubric)
     return folder, issues
