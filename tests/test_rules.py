@@ -146,3 +146,27 @@ def test_bad_graders_block_names_the_field(block, field):
     with pytest.raises(DefinitionError) as info:
         parse_graders(block, "s/scenario.yaml")
     assert info.value.field == field and info.value.fix
+
+
+def test_real_judge_uses_the_experiments_model_through_the_provider_path(monkeypatch):
+    from crewbench.compat.hygiene import import_crewai
+
+    import_crewai()
+    from crewai.llms.base_llm import BaseLLM
+
+    from crewbench.scoring import judge_rule
+    from crewbench.scoring.configured import judge_model
+
+    class FakeJudge(BaseLLM):
+        def call(self, messages, tools=None, callbacks=None, available_functions=None,
+                 from_task=None, from_agent=None, response_model=None):
+            return "Polite and right.\nSCORE: 9/10"
+
+    asked = []
+    monkeypatch.setattr(judge_rule, "_make", lambda model: asked.append(model) or FakeJudge(model=model))
+    g = grader([{"type": "judge", "rubric": "Polite?"}])
+    with judge_model("openai/gpt-4o-mini"):
+        grade = g(case("x"), "whatever")
+    assert asked == ["openai/gpt-4o-mini"]
+    assert grade.passed and grade.score == 0.9
+    assert grade.details[0]["rule"] == "judge openai/gpt-4o-mini" and "SIMULATED" not in grade.reason

@@ -81,3 +81,15 @@ def test_user_scenario_runs_on_the_simulator_and_records_rule_details(ws, store)
     write_cases(folder, cases)
     with pytest.raises(RunnerError, match="changed since experiment"):
         run_experiment(config, store=store, workspace=Workspace(ws.root), resume=experiment_id)
+
+
+def test_user_scenario_runs_under_a_governance_policy(ws, store):
+    from crewbench.engine import ExperimentConfig, run_experiment
+
+    generate_crews(ws, "tickets", processes=("single",))
+    ws = Workspace(ws.root)
+    config = ExperimentConfig(crews=[ws.crew("tickets_single")], reps=1, policy="staging", **FAST)
+    experiment_id = run_experiment(config, store=store, workspace=ws)
+    runs = store.runs(experiment_id)
+    assert len(runs) == 4 and all(r["grade_reason"] for r in runs if r["status"] != "error")
+    assert store.experiment(experiment_id)["config"]["policy"] == "staging"
