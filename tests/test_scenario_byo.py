@@ -93,3 +93,16 @@ def test_user_scenario_runs_under_a_governance_policy(ws, store):
     runs = store.runs(experiment_id)
     assert len(runs) == 4 and all(r["grade_reason"] for r in runs if r["status"] != "error")
     assert store.experiment(experiment_id)["config"]["policy"] == "staging"
+
+
+def test_experiments_on_two_versions_of_a_scenario_are_told_apart():
+    from crewbench.definitions.scenario_version import check_same_version, mixed_versions
+
+    a = {"id": "e1", "scenario": "tickets", "config": {"scenario_hash": "aaa"}}
+    b = {"id": "e2", "scenario": "tickets", "config": {"scenario_hash": "bbb"}}
+    same = {"id": "e3", "scenario": "tickets", "config": {"scenario_hash": "aaa"}}
+    old = {"id": "e4", "scenario": "tickets", "config": {}}
+    assert mixed_versions([a, same, old]) is None
+    assert "edited between these experiments (aaa: e1; bbb: e2)" in mixed_versions([a, b])
+    with pytest.raises(RunnerError, match="compare experiments of one version"):
+        check_same_version([a, b, same])
