@@ -200,13 +200,30 @@ def _json_schema(rule, said, reference, scenario_schema=None) -> RuleResult:
         if value is None:
             return _result(rule, False, problem)
     try:
-        jsonschema.validate(value, schema)
-    except jsonschema.ValidationError as exc:
-        where = "/".join(str(part) for part in exc.absolute_path) or "the answer"
-        return _result(rule, False, f"{where}: {exc.message}")
+        validator = _validator(schema)
     except jsonschema.SchemaError as exc:
         return _result(rule, False, f"the rule's schema is invalid: {exc.message}")
+    error = jsonschema.exceptions.best_match(validator.iter_errors(value))
+    if error is not None:
+        where = "/".join(str(part) for part in error.absolute_path) or "the answer"
+        return _result(rule, False, f"{where}: {error.message}")
     return _result(rule, True, "matches the JSON schema")
+
+
+_validators: dict[str, Any] = {}
+
+
+def _validator(schema: dict):
+    """One checked validator per schema: checking the schema itself costs more than validating."""
+    import jsonschema
+
+    key = json.dumps(schema, sort_keys=True, default=str)
+    validator = _validators.get(key)
+    if validator is None:
+        cls = jsonschema.validators.validator_for(schema)
+        cls.check_schema(schema)
+        validator = _validators.setdefault(key, cls(schema))
+    return validator
 
 
 def _short(value: Any, limit: int = 60) -> str:
