@@ -156,38 +156,16 @@ class Scenario:
         return grade
 
     def render_answer(self, case: Case, correct: bool, rng: random.Random) -> str:
-        """The sim's final answer for a case: the reference when correct, a wrong one otherwise."""
-        hooks = self.sim_hooks()
-        if hooks is not None and hasattr(hooks, "render_answer"):
-            return hooks.render_answer(case, correct, rng)
-        expected = case.expected
-        if correct:
-            return expected if isinstance(expected, str) else json.dumps(expected)
-        return _corrupt(expected, rng)
+        """The sim's final answer for a case: the reference when correct, a wrong one otherwise
+        (the scenario's sim hook if it has one, else crewbench.llm.generic_answers)."""
+        from crewbench.llm.generic_answers import render_answer
+
+        return render_answer(self, case, correct, rng)
 
     def tool_input(self, tool_name: str, case: Case, arg_names: list[str]) -> dict[str, Any]:
-        hooks = self.sim_hooks()
-        if hooks is not None and hasattr(hooks, "tool_input"):
-            value = hooks.tool_input(tool_name, case)
-            if value is not None:
-                return value
-        return {arg_names[0]: case.main_text()} if arg_names else {}
+        from crewbench.llm.generic_answers import tool_input
 
-
-def _corrupt(expected: Any, rng: random.Random) -> str:
-    """A plausible wrong answer: the reference with one field changed."""
-    if isinstance(expected, dict) and expected:
-        wrong = dict(expected)
-        key = rng.choice(sorted(wrong))
-        value = wrong[key]
-        if isinstance(value, bool):
-            wrong[key] = not value
-        elif isinstance(value, (int, float)):
-            wrong[key] = value + rng.choice([-2, -1, 1, 2])
-        else:
-            wrong[key] = f"{value}_wrong" if value else "unknown"
-        return json.dumps(wrong)
-    return f"I could not determine the answer ({rng.randint(0, 9999)})."
+        return tool_input(self, tool_name, case, arg_names)
 
 
 _module_cache: dict[str, Any] = {}
