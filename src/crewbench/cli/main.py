@@ -196,6 +196,9 @@ def _register_command_modules() -> None:
 
     for module in (measure, export, governance):
         module.register(cli)
+    from crewbench.cli import scenario as scenario_commands  # crewbench scenario new/preview/crews
+
+    scenario_commands.register(cli)
 
 
 _register_command_modules()

@@ -7,8 +7,9 @@ A scenario is a folder ``scenarios/<name>/`` holding ``scenario.yaml``::
     task_type: support_triage          # default task type of its cases
     input_schema: {...}                # JSON schema of a case's input (the crew's kickoff inputs)
     output_schema: {...}               # JSON schema of the final output (optional)
-    cases: cases.yaml                  # list of cases, see Case
+    cases: cases.yaml                  # list of cases (YAML, or cases.jsonl: one case a line)
     grader: graders.py:grade           # grade(case, output) -> Grade
+    graders: [{type: normalised}]      # or: rules configured in YAML (crewbench.scoring.configured)
     sim: sim.py                        # optional: tool_input(tool, case), render_answer(case, correct, rng)
     judge_rubric: "..."                # optional rubric for the LLM-as-judge grader
     tools:
@@ -24,6 +25,7 @@ validating a workspace does not import CrewAI.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import random
@@ -44,6 +46,7 @@ DIFFICULTIES = ("easy", "medium", "hard")
 SCENARIO_FIELDS = {
     "name", "description", "task_type", "input_schema", "output_schema", "cases", "grader",
     "sim", "judge_rubric", "tools", "reference", "perturbations", "policy", "escalation",
+    "graders", "source",
 }
 
 
@@ -55,6 +58,8 @@ class Grade:
     score: float
     reason: str
     escalated: bool = False
+    # One mapping per configured rule (rule, passed, score, reason, weight); empty for code graders.
+    details: tuple = ()
 
 
 @dataclass
@@ -102,6 +107,7 @@ class Scenario:
     sim_entry: str | None = None
     judge_rubric: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    graders_config: dict[str, Any] | None = None
     _cases: list[Case] | None = None
 
     @property
@@ -120,7 +126,23 @@ class Scenario:
         raise ScenarioError(f"{self.source}: no case {case_id!r}; run 'crewbench validate' to list cases")
 
     def grader(self) -> Callable[[Case, str], Grade]:
+        if self.graders_config is not None:
+            from crewbench.scoring.configured import ConfiguredGrader
+
+            return ConfiguredGrader(
+                self.graders_config, output_schema=self.output_schema, judge_rubric=self.judge_rubric,
+                python_entry=lambda entry: _load_entry(self.folder, entry, f"{self.source}: graders"))
         return _load_entry(self.folder, self.grader_entry, f"{self.source}: grader")
+
+    def content_hash(self) -> str:
+        """What the scenario is: scenario.yaml, its cases and its Python files. Results of an
+        edited scenario carry a different hash, so they are never mixed with the old ones."""
+        digest = hashlib.sha256()
+        files = [self.source, self.folder / self.cases_file, *sorted(self.folder.glob("*.py"))]
+        for path in dict.fromkeys(files):
+            if path.is_file():
+                digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        return digest.hexdigest()[:16]
 
     def sim_hooks(self) -> Any | None:
         if not self.sim_entry:
@@ -134,38 +156,16 @@ class Scenario:
         return grade
 
     def render_answer(self, case: Case, correct: bool, rng: random.Random) -> str:
-        """The sim's final answer for a case: the reference when correct, a wrong one otherwise."""
-        hooks = self.sim_hooks()
-        if hooks is not None and hasattr(hooks, "render_answer"):
-            return hooks.render_answer(case, correct, rng)
-        expected = case.expected
-        if correct:
-            return expected if isinstance(expected, str) else json.dumps(expected)
-        return _corrupt(expected, rng)
+        """The sim's final answer for a case: the reference when correct, a wrong one otherwise
+        (the scenario's sim hook if it has one, else crewbench.llm.generic_answers)."""
+        from crewbench.llm.generic_answers import render_answer
+
+        return render_answer(self, case, correct, rng)
 
     def tool_input(self, tool_name: str, case: Case, arg_names: list[str]) -> dict[str, Any]:
-        hooks = self.sim_hooks()
-        if hooks is not None and hasattr(hooks, "tool_input"):
-            value = hooks.tool_input(tool_name, case)
-            if value is not None:
-                return value
-        return {arg_names[0]: case.main_text()} if arg_names else {}
+        from crewbench.llm.generic_answers import tool_input
 
-
-def _corrupt(expected: Any, rng: random.Random) -> str:
-    """A plausible wrong answer: the reference with one field changed."""
-    if isinstance(expected, dict) and expected:
-        wrong = dict(expected)
-        key = rng.choice(sorted(wrong))
-        value = wrong[key]
-        if isinstance(value, bool):
-            wrong[key] = not value
-        elif isinstance(value, (int, float)):
-            wrong[key] = value + rng.choice([-2, -1, 1, 2])
-        else:
-            wrong[key] = f"{value}_wrong" if value else "unknown"
-        return json.dumps(wrong)
-    return f"I could not determine the answer ({rng.randint(0, 9999)})."
+        return tool_input(self, tool_name, case, arg_names)
 
 
 _module_cache: dict[str, Any] = {}
@@ -275,9 +275,19 @@ def load_scenario(folder: str | Path) -> Scenario:
     name = data.get("name") or folder.name
     if not NAME_PATTERN.match(str(name)):
         raise DefinitionError(source, "name", f"{name!r} is not a valid identifier", "use letters, digits and underscores")
-    for required in ("cases", "grader"):
-        if not data.get(required):
-            raise DefinitionError(source, required, "is missing", f"add '{required}:'")
+    if not data.get("cases"):
+        raise DefinitionError(source, "cases", "is missing", "add 'cases:'")
+    graders_config = None
+    if data.get("graders") is not None:
+        from crewbench.scoring.configured import parse_graders
+
+        if data.get("grader"):
+            raise DefinitionError(source, "grader", "give either 'grader:' or 'graders:', not both",
+                                  f"add {{type: python, entry: {data['grader']}}} to graders")
+        graders_config = parse_graders(data["graders"], source)
+    elif not data.get("grader"):
+        raise DefinitionError(source, "grader", "is missing",
+                              "add 'grader: graders.py:grade' or a 'graders:' list of rules")
     input_schema = data.get("input_schema") or {"type": "object"}
     if not isinstance(input_schema, dict):
         raise DefinitionError(source, "input_schema", "must be a JSON schema mapping", "e.g. {type: object, properties: {...}}")
@@ -301,6 +311,6 @@ def load_scenario(folder: str | Path) -> Scenario:
         name=name, folder=folder, description=data.get("description", ""),
         task_type=data.get("task_type", name), input_schema=input_schema,
         output_schema=data.get("output_schema"), tools=tools, cases_file=data["cases"],
-        grader_entry=data["grader"], sim_entry=data.get("sim"), judge_rubric=data.get("judge_rubric"),
-        raw=data,
+        grader_entry=data.get("grader") or "", sim_entry=data.get("sim"),
+        judge_rubric=data.get("judge_rubric"), raw=data, graders_config=graders_config,
     )

@@ -173,7 +173,7 @@ class Workspace:
                     if not (scenario.folder / decl.entry.split(":", 1)[0]).is_file():
                         raise DefinitionError(scenario.source, f"tools.{decl.name}.entry",
                                               f"file {decl.entry.split(':', 1)[0]} not found", "fix the entry")
-                if not (scenario.folder / scenario.grader_entry.split(":", 1)[0]).is_file():
+                if scenario.grader_entry and not (scenario.folder / scenario.grader_entry.split(":", 1)[0]).is_file():
                     raise DefinitionError(scenario.source, "grader", "grader file not found", "fix the entry")
             except CrewbenchError as exc:
                 problems.append(Problem(str(scenario.source), str(exc)))

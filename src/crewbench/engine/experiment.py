@@ -93,4 +93,5 @@ def config_from_experiment(store: Store, workspace: Workspace, experiment_key: s
         crews.append(parse_crew(definition, source=f"runs.db crew {crew_id}",
                                 known_tools=set(workspace.tools())))
     data.pop("crew_names", None)
+    data.pop("scenario_hash", None)  # checked by the runner against the scenario as it is now
     return ExperimentConfig(crews=crews, **data)

@@ -34,6 +34,7 @@ from crewbench.errors import CrewbenchError, RunnerError
 from crewbench.llm.prices import cost_usd
 from crewbench.llm.profiles import parse_model
 from crewbench.llm.providers import billed_model, make_llm
+from crewbench.scoring.configured import judge_model
 from crewbench.store import Store
 
 __all__ = ["run_experiment"]
@@ -183,7 +184,8 @@ class _Experiment:
             release(run_key_id)
         if "exception" not in holder:
             try:
-                holder["grade"] = scenario.grade(case, holder["output"])
+                with judge_model(config.model):
+                    holder["grade"] = scenario.grade(case, holder["output"])
             except CrewbenchError as exc:
                 holder["exception"] = exc
             except Exception as exc:  # noqa: BLE001 - a grader bug is this run's error, not the experiment's
@@ -273,7 +275,12 @@ def run_experiment(config: ExperimentConfig, *, store: Store, workspace: Workspa
     crew_ids = [store.save_crew(crew, baseline_of=crew.extra.get("baseline_of")) for crew in crews]
     experiment = _Experiment(config, store, workspace, progress, cancel)
     if resume:
-        experiment_id = store.experiment(resume)["id"]
+        stored = store.experiment(resume)
+        experiment_id = stored["id"]
+        recorded = (stored["config"] or {}).get("scenario_hash")
+        if recorded and recorded != scenario.content_hash():
+            raise RunnerError(f"scenario {scenario.name} changed since experiment {experiment_id} began "
+                              "(its content hash differs); start a new experiment instead of resuming")
     else:
         model, profile = parse_model(config.model)
         experiment_id = store.create_experiment(
@@ -281,7 +288,8 @@ def run_experiment(config: ExperimentConfig, *, store: Store, workspace: Workspa
             scenario=scenario.name, model=model, simulated=int(profile is not None),
             sim_profile=json.dumps(profile.describe()) if profile else None, seed=config.seed,
             reps=config.reps, concurrency=config.concurrency, variants=config.variants,
-            config=config.public(), crewbench_version=__version__,
+            config={**config.public(), "scenario_hash": scenario.content_hash()},
+            crewbench_version=__version__,
         )
     done = store.finished_keys(experiment_id)
     slots = [(crew, crew_id, case, rep) for crew, crew_id in zip(crews, crew_ids)

@@ -14,7 +14,7 @@ import streamlit as st
 from crewbench.engine import ExperimentConfig, run_experiment
 from crewbench.errors import CrewbenchError
 from crewbench.llm.profiles import PROFILES
-from crewbench.ui import state
+from crewbench.ui import scenario_new, state
 
 __all__ = ["render", "run_case", "trace_rows"]
 
@@ -61,6 +61,7 @@ def trace_rows(llm_calls: list[dict], tool_calls: list[dict]) -> list[dict]:
 def render() -> None:
     st.title("Scenarios")
     ws = state.workspace()
+    scenario_new.render_new(ws)
     try:
         scenarios = ws.scenarios()
     except CrewbenchError as exc:
@@ -78,7 +79,8 @@ def render() -> None:
         st.error(str(exc))
         return
 
-    tab_cases, tab_tools, tab_schema, tab_run = st.tabs(["Cases", "Tools", "Schemas", "Run one case"])
+    tab_cases, tab_tools, tab_schema, tab_run, tab_edit = st.tabs(
+        ["Cases", "Tools", "Schemas", "Run one case", "Edit cases · crews"])
     with tab_cases:
         difficulties = sorted({case.difficulty for case in cases})
         chosen = st.multiselect("Difficulty", difficulties, default=difficulties, key=_k(f"diff:{name}"))
@@ -104,6 +106,8 @@ def render() -> None:
         c2.json(scenario.output_schema or {})
     with tab_run:
         _run_tab(ws, name, [case.id for case in cases])
+    with tab_edit:
+        scenario_new.render_cases_editor(ws, scenario)
 
 
 def _run_tab(ws, scenario: str, case_ids: list[str]) -> None:
