@@ -29,6 +29,8 @@ from crewbench.engine.phases import phase_of
 from crewbench.engine.ratelimit import RateLimiter, install_rate_limit_hook
 from crewbench.engine.retry import is_transient
 from crewbench.engine.slots import experiment_cases, kickoff_inputs, slot_seed
+from crewbench.engine.textcalls import RepairStats, install_repair, is_context_overflow
+from crewbench.engine.textcalls_run import react_tool_names, storable_run, text_call_causes
 from crewbench.errors import CrewbenchError, RunnerError
 from crewbench.llm.prices import cost_usd
 from crewbench.llm.profiles import parse_model
@@ -50,6 +52,11 @@ class _Experiment:
         self.lock = threading.Lock()
         self.limiter = RateLimiter(config.rps) if config.rps else None
         self.governor = None
+        self.cassette = None
+        if not self.simulated and (config.record or config.replay):
+            from crewbench.llm.cassette import Cassette
+
+            self.cassette = Cassette.open(record=config.record, replay=config.replay)
         # A run's policy applies to every crew; without one, crews naming a policy are governed.
         if config.policy or any((crew.extra or {}).get("policy") for crew in config.crews):
             from crewbench.governance import make_governor
@@ -81,11 +88,13 @@ class _Experiment:
             llm_rows.extend(result["llm"])
             tool_rows.extend(result["tools"])
             exc = result.get("exception")
-            if exc is None or attempts >= config.max_attempts or not is_transient(exc) or self.cancel.is_set():
+            if (exc is None or attempts >= config.max_attempts or not is_transient(exc)
+                    or is_context_overflow(exc) or self.cancel.is_set()):
                 break
             time.sleep(config.backoff_s * (2 ** (attempts - 1)))
         finished = time.time()
         exc = result.get("exception")
+        causes = text_call_causes(result, crew, exc)
         if exc is not None:
             outcome = {"status": "error", "error": f"{type(exc).__name__}: {exc}"[:2000], "output": None,
                        "passed": 0, "score": 0.0, "grade_reason": None}
@@ -100,6 +109,7 @@ class _Experiment:
             status = "escalated" if grade.escalated else ("success" if grade.passed else "failed")
             outcome = {"status": status, "error": None, "output": result["output"][:20000],
                        "passed": int(grade.passed), "score": float(grade.score), "grade_reason": grade.reason}
+        outcome.update(causes)
         return self._record(run_id, experiment_id, crew, crew_id, scenario, case, rep, seed, started,
                             finished, attempts, outcome, llm_rows, tool_rows)
 
@@ -108,11 +118,21 @@ class _Experiment:
         from crewbench.llm.sim import sim_session
 
         config = self.config
-        options = BuildOptions(
-            llm_factory=lambda: make_llm(config.model, base_url=config.base_url,
+        repair = RepairStats() if config.repair_tool_calls else None
+
+        def new_llm():
+            llm = make_llm(config.model, base_url=config.base_url,
                                          latency_scale=config.latency_scale,
                                          fixed_latency_s=config.fixed_latency_s,
-                                         sim_overrides=config.sim_overrides, timeout_s=config.timeout_s),
+                                         sim_overrides=config.sim_overrides, timeout_s=config.timeout_s,
+                                         max_tokens=None if self.simulated else config.max_tokens,
+                                         cassette=self.cassette)
+            if repair is not None:
+                install_repair(llm, repair, react_tool_names(crew_spec))
+            return llm
+
+        options = BuildOptions(
+            llm_factory=new_llm,
             tools=self.workspace.tools(),
             fail_tool_once=case.meta.get("inject_tool_failure"),
         )
@@ -120,7 +140,7 @@ class _Experiment:
         if governor is not None:
             options.guardrail = governor.output_guardrail(run_id=run_id, crew=crew_spec, scenario=scenario, case=case)
             options.guardrail_max_retries = getattr(options.guardrail, "max_retries", options.guardrail_max_retries)
-        holder: dict[str, Any] = {"llm": [], "tools": []}
+        holder: dict[str, Any] = {"llm": [], "tools": [], "repair": repair}
         run_key_id = f"{run_key}:{time.monotonic_ns()}"
 
         def work():
@@ -139,6 +159,7 @@ class _Experiment:
                     else:
                         output = crew.kickoff(inputs=kickoff_inputs(scenario, case))
                     holder["output"] = output.raw if hasattr(output, "raw") else str(output)
+                    holder["task_outputs"] = [getattr(t, "raw", "") for t in getattr(output, "tasks_output", [])]
                 except Exception as exc:  # noqa: BLE001 - recorded on the run, never raised past it
                     holder["exception"] = exc
 
@@ -210,7 +231,7 @@ class _Experiment:
             "delegations": sum(1 for row in tool_out if "delegate" in (row["tool"] or "").lower()),
             "attempts": attempts,
         }
-        self.store.record_run(run, llm_out, tool_out)
+        self.store.record_run(storable_run(self.store, run), llm_out, tool_out)
         return run
 
 
