@@ -89,6 +89,7 @@ class Progress:
     cost_usd: float = 0.0
     skipped: int = 0
     last: dict | None = None
+    stopped_by_budget: bool = False
 
 
 def config_from_experiment(store: Store, workspace: Workspace, experiment_key: str) -> ExperimentConfig:

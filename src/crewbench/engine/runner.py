@@ -57,6 +57,7 @@ class _Experiment:
             from crewbench.llm.cassette import Cassette
 
             self.cassette = Cassette.open(record=config.record, replay=config.replay)
+            self.cassette.on_missing = self.cancel.set
         # A run's policy applies to every crew; without one, crews naming a policy are governed.
         if config.policy or any((crew.extra or {}).get("policy") for crew in config.crews):
             from crewbench.governance import make_governor
@@ -287,6 +288,10 @@ def run_experiment(config: ExperimentConfig, *, store: Store, workspace: Workspa
         queue = iter(todo)
         while True:
             while len(pending) < config.concurrency and not cancel_event.is_set():
+                if config.max_cost_usd is not None and state.cost_usd >= config.max_cost_usd:
+                    # The budget is spent: runs in flight finish, no new one starts.
+                    state.stopped_by_budget = True
+                    break
                 slot = next(queue, None)
                 if slot is None:
                     break
@@ -307,7 +312,12 @@ def run_experiment(config: ExperimentConfig, *, store: Store, workspace: Workspa
                 state.last = run
                 if progress:
                     progress(state)
-    store.finish_experiment(experiment_id, "cancelled" if cancel_event.is_set() else "finished")
+    stopped = cancel_event.is_set() or state.stopped_by_budget
+    store.finish_experiment(experiment_id, "cancelled" if stopped else "finished")
+    if experiment.cassette is not None and experiment.cassette.missing:
+        from crewbench.llm.cassette import MissingRecording
+
+        raise MissingRecording(experiment.cassette.missing[0])
     return experiment_id
 
 

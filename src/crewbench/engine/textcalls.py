@@ -10,10 +10,10 @@ cause) and, opt-in, turns them into real tool calls (``install_repair``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -169,9 +169,12 @@ def repaired_answer(answer: Any, tools, react_tool_names=()) -> tuple[Any, str |
         call = find_tool_call(answer, offered)
         if call is None:
             return answer, None
-        # Native tool calling: the executor runs a list of OpenAI-style tool calls.
-        return [{"id": f"call_{uuid.uuid4().hex[:12]}", "type": "function",
-                 "function": {"name": call.name, "arguments": json.dumps(call.arguments)}}], call.form
+        # Native tool calling: the executor runs a list of OpenAI-style tool calls. The id is
+        # derived from the call so that a replayed run sends byte-identical requests.
+        arguments = json.dumps(call.arguments, sort_keys=True)
+        digest = hashlib.sha256(f"{call.name}|{arguments}|{answer}".encode()).hexdigest()[:12]
+        return [{"id": f"call_{digest}", "type": "function",
+                 "function": {"name": call.name, "arguments": arguments}}], call.form
     call = find_tool_call(answer, react_tool_names)
     if call is None or call.form == "react":
         return answer, None  # ReAct lines are what CrewAI's text loop already parses
