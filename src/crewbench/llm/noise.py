@@ -69,6 +69,9 @@ def collect_noise():
     console_module = None
     saved_console = None
     try:
+        from crewbench.compat.hygiene import import_crewai
+
+        import_crewai()  # the switches first: never import CrewAI directly
         from crewai.events import event_context as console_module
 
         saved_console = console_module._console
