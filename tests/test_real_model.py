@@ -7,8 +7,10 @@ codes, no tracebacks. Needs ``pip install xllamacpp`` and ``pip install --no-dep
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -49,14 +51,13 @@ def _env(tmp_path) -> dict:
     return env
 
 
-@pytest.fixture(scope="module")
-def local_server(tmp_path_factory):
-    tmp_path = tmp_path_factory.mktemp("serve-local")
+@contextlib.contextmanager
+def _serve(tmp_path, ctx: int):
     port = _free_port()
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "crewbench", "serve-local", str(MODEL), "--port", str(port),
-         "--alias", ALIAS, "--threads", "1", "--ctx", "4096"],
+         "--alias", ALIAS, "--threads", "1", "--ctx", str(ctx)],
         stdout=log, stderr=subprocess.STDOUT, env=_env(tmp_path), cwd=tmp_path)
     base_url = f"http://127.0.0.1:{port}/v1"
     try:
@@ -79,6 +80,12 @@ def local_server(tmp_path_factory):
             process.kill()
             process.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def local_server(tmp_path_factory):
+    with _serve(tmp_path_factory.mktemp("serve-local"), 4096) as base_url:
+        yield base_url
 
 
 def test_a_crew_and_its_twin_on_a_real_local_model(local_server, tmp_path):
@@ -130,3 +137,30 @@ def test_a_crew_and_its_twin_on_a_real_local_model(local_server, tmp_path):
     assert f"openai/{ALIAS}" in listing.stdout or ALIAS in listing.stdout
     assert "(simulated)" not in listing.stdout
     assert wall < 240, f"the real-model run took {wall:.0f}s"
+
+
+def test_a_context_overflow_on_a_real_server_is_not_retried(tmp_path):
+    """llama.cpp answers HTTP 400 exceed_context_size_error: a cause on the run, never a retry."""
+    workspace = tmp_path / "ws"
+    for folder in ("roles", "crews", "scenarios"):
+        shutil.copytree(REPO / folder, workspace / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    long_message = "My export keeps failing with HTTP 500. " * 60  # far beyond a 256-token context
+    with (workspace / "scenarios/mini_triage/cases.yaml").open("a") as cases:
+        cases.write(f"- id: very-long\n  input: {{message: {json.dumps(long_message)}}}\n"
+                    "  expected: {team: technical, priority: high}\n  difficulty: hard\n")
+    with _serve(tmp_path, 256) as base_url:
+        db = tmp_path / "runs.db"
+        result = subprocess.run(
+            [sys.executable, "-m", "crewbench", "run", "--crew", "mini_sequential", "--reps", "1",
+             "--case", "very-long", "--model", f"openai/{ALIAS}", "--base-url", base_url,
+             "--max-tokens", "32", "--timeout", "120", "--quiet", "--db", str(db),
+             "--workspace", str(workspace)],
+            check=False, capture_output=True, text=True, env=_env(tmp_path), cwd=tmp_path, timeout=240)
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output
+    connection = sqlite3.connect(db)
+    connection.row_factory = sqlite3.Row
+    (run,) = [dict(row) for row in connection.execute("select * from runs")]
+    assert run["status"] == "error" and run["attempts"] == 1, "an overflow is never retried unchanged"
+    assert result.returncode == 4, output
+    assert "context limit (failure cause context_overflow)" in output

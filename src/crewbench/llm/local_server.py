@@ -79,8 +79,8 @@ def start_local_server(model_path: str | Path, *, port: int = 8080, threads: int
         raise ModelError(f"{path}: no such model file; pass the path of a .gguf file you have")
     if path.suffix.lower() != ".gguf":
         raise ModelError(f"{path}: not a .gguf file; llama.cpp serves GGUF models only")
-    if not 1 <= threads <= 256 or not 256 <= ctx <= 1_048_576 or not 1 <= parallel <= 64:
-        raise ModelError("serve-local: use 1-256 threads, a context of 256-1048576 tokens, 1-64 slots")
+    if not 1 <= threads <= 256 or not 64 <= ctx <= 1_048_576 or not 1 <= parallel <= 64:
+        raise ModelError("serve-local: use 1-256 threads, a context of 64-1048576 tokens, 1-64 slots")
     _check_port_free(port)
     import xllamacpp
 
