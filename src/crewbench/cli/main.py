@@ -56,15 +56,37 @@ def cli():
               help="Governance policy: a preset (development, staging, canary, production) or policies/<name>.yaml.")
 @click.option("--resume", default=None, help="Resume an interrupted experiment by id; other options are ignored.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--max-tokens", default=1024, show_default=True, type=int,
+              help="Cap on output tokens per call for real models (a role's crewbench.max_tokens wins; 0 = none).")
+@click.option("--repair-tool-calls", is_flag=True,
+              help="Turn tool calls a model wrote as text into real tool calls (recorded on the experiment).")
+@click.option("--record", "record", is_flag=True,
+              help="Record every provider request/response into a cassette beside runs.db.")
+@click.option("--replay", default=None, type=click.Path(dir_okay=False),
+              help="Answer every provider call from this cassette, offline; a call without a recording fails.")
+@click.option("--max-cost", "max_cost", default=None, type=float,
+              help="Stop starting new runs once the spend reaches this many USD.")
+@click.option("--max-error-rate", default=0.5, show_default=True, type=float,
+              help="Exit 4 when more than this share of runs errored (or all of them did).")
 @db_option
 @workspace_option
 @friendly_errors
 def run(crew_files, scenario, reps, model, base_url, seed, concurrency, rps, timeout_s, case_ids,
         variants, latency_scale, with_baselines, with_budget_twins, with_null_agent, name, policy, resume,
-        quiet, db_path, workspace_root, virtual=False):
-    """Run crews on a scenario's cases, many repetitions each, and record every run."""
+        quiet, max_tokens, repair_tool_calls, record, replay, max_cost, max_error_rate, db_path,
+        workspace_root, virtual=False):
+    """Run crews on a scenario's cases, many repetitions each, and record every run.
+
+    \b
+    Exit codes: 0 finished; 1 bad input; 3 regression (compare); 4 more runs errored than
+    --max-error-rate allows (or all did); 5 interrupted (Ctrl-C) or stopped by --max-cost.
+    """
+    import threading
+
+    from crewbench.cli import run_support
     from crewbench.definitions.workspace import Workspace
     from crewbench.engine import ExperimentConfig, run_experiment
+    from crewbench.llm.noise import collect_noise
     from crewbench.store.store import Store
 
     workspace = Workspace(workspace_root)
@@ -77,12 +99,19 @@ def run(crew_files, scenario, reps, model, base_url, seed, concurrency, rps, tim
         variants=[v.strip() for v in variants.split(",") if v.strip()], latency_scale=latency_scale,
         with_baselines=with_baselines, name=name, policy=policy, virtual_clock=virtual,
         with_budget_twins=with_budget_twins, with_null_agent=with_null_agent,
+        max_tokens=max_tokens or None,
+        repair_tool_calls=repair_tool_calls, max_cost_usd=max_cost,
+        record=str(run_support.cassette_path(db_path)) if record else None, replay=replay,
     )
     store = Store(db_path)
     bar = None
+    finished_runs: list[dict] = []
+    cancel = threading.Event()
 
     def progress(state):
         nonlocal bar
+        if state.last is not None and (not finished_runs or finished_runs[-1] is not state.last):
+            finished_runs.append(state.last)
         if quiet:
             return
         if bar is None:
@@ -94,13 +123,19 @@ def run(crew_files, scenario, reps, model, base_url, seed, concurrency, rps, tim
                      f"${state.cost_usd:.4f}")
         bar.update(1)
 
+    if not resume:
+        run_support.print_estimate(config, store=store, workspace=workspace)
     try:
-        experiment_id = run_experiment(config, store=store, workspace=workspace, progress=progress, resume=resume)
+        with collect_noise() as noise, run_support.interrupt_to_cancel(cancel):
+            experiment_id = run_experiment(config, store=store, workspace=workspace, progress=progress,
+                                           resume=resume, cancel=cancel)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
     click.echo(f"experiment {experiment_id} written to {db_path}")
     _print_summary(store, experiment_id)
+    sys.exit(run_support.finish(store, experiment_id, finished_runs, noise=noise, config=config,
+                                cancelled=cancel.is_set(), max_error_rate=max_error_rate))
 
 
 def _print_summary(store, experiment_id: str) -> None:
@@ -192,9 +227,9 @@ def sim_serve(port, profile, faults, latency_scale):
 
 def _register_command_modules() -> None:
     """Commands that live beside the core (measurement, export, governance) add themselves."""
-    from crewbench.cli import export, governance, measure
+    from crewbench.cli import export, governance, local, measure
 
-    for module in (measure, export, governance):
+    for module in (measure, export, governance, local):
         module.register(cli)
     from crewbench.cli import scenario as scenario_commands  # crewbench scenario new/preview/crews
 

@@ -30,8 +30,9 @@ def storage_dir() -> Path:
 
 
 def home_dir() -> Path:
-    """The HOME CrewAI sees: some of its files (``~/.config/crewai``, a credentials key) only
-    follow HOME, so a crewbench process points HOME inside the workbench's own directory."""
+    """The HOME CrewAI sees while it is imported: the paths it fixes at import time
+    (``~/.config/crewai``, ``~/.crewai/skills``) then point inside the workbench's own directory.
+    HOME itself is the user's again afterwards, so providers still find ``~/.aws``, gcloud etc."""
     return storage_dir().parent / "home"
 
 
@@ -41,11 +42,6 @@ def apply() -> Path:
     directory = storage_dir()
     directory.mkdir(parents=True, exist_ok=True)
     os.environ["CREWAI_STORAGE_DIR"] = str(directory)
-    home = home_dir()
-    if os.environ.get("HOME") != str(home):
-        os.environ.setdefault("CREWBENCH_USER_HOME", os.environ.get("HOME", ""))
-        home.mkdir(parents=True, exist_ok=True)
-        os.environ["HOME"] = str(home)
     return directory
 
 
@@ -57,6 +53,18 @@ def import_crewai():
     global _imported
     if not _imported:
         apply()
+        home = home_dir()
+        home.mkdir(parents=True, exist_ok=True)
+        user_home = os.environ.get("HOME")
+        os.environ["HOME"] = str(home)
+        try:
+            import crewai  # imported here so its home-based paths bind to ``home``
+            import crewai_core.settings  # noqa: F401
+        finally:
+            if user_home is None:
+                os.environ.pop("HOME", None)
+            else:
+                os.environ["HOME"] = user_home
     import crewai
 
     _imported = True

@@ -67,6 +67,7 @@ CREWBENCH_ROLE_FIELDS: dict[str, type | tuple[type, ...]] = {
     "phase": str,
     "verifies": bool,
     "description": str,
+    "max_tokens": int,
 }
 TASK_FIELDS: dict[str, type | tuple[type, ...]] = {
     "name": str,
@@ -95,6 +96,7 @@ class RoleSpec:
     verifies: bool = False
     description: str = ""
     source: str = ""
+    max_tokens: int | None = None
 
     @property
     def role(self) -> str:
@@ -113,6 +115,8 @@ class RoleSpec:
         }
         if self.description:
             data["crewbench"]["description"] = self.description
+        if self.max_tokens:
+            data["crewbench"]["max_tokens"] = self.max_tokens
         return data
 
 
@@ -313,6 +317,7 @@ def parse_role(
         verifies=bool(crewbench.get("verifies", False)),
         description=crewbench.get("description", ""),
         source=source,
+        max_tokens=crewbench.get("max_tokens"),
     )
 
 

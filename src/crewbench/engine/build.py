@@ -74,7 +74,7 @@ def build_crew(spec: CrewSpec, options: BuildOptions):
         }
         if delegation is not None:
             kwargs["allow_delegation"] = delegation
-        return Agent(llm=options.llm_factory(), tools=[_make_tool(t, options.tools, failure_plan) for t in tool_names],
+        return Agent(llm=_role_llm(options, role), tools=[_make_tool(t, options.tools, failure_plan) for t in tool_names],
                      **kwargs)
 
     agents: dict[str, Agent] = {}
@@ -138,6 +138,17 @@ def build_crew(spec: CrewSpec, options: BuildOptions):
     # crewbench records outputs itself and never replays, so the log is switched off.
     disable_replay_log(crew)
     return crew
+
+
+def _role_llm(options: BuildOptions, role: RoleSpec):
+    from crewbench.llm.sim import SimLLM
+
+    llm = options.llm_factory()
+    # A role's own output cap (crewbench: {max_tokens: N}) beats the experiment's default; the
+    # simulator's reply lengths come from its profile instead.
+    if role.max_tokens and not isinstance(llm, SimLLM):
+        llm.max_tokens = role.max_tokens
+    return llm
 
 
 def _make_tool(name: str, declared: dict[str, Any], failure_plan: dict | None = None):

@@ -17,6 +17,7 @@ __all__ = ["MAX_CONCURRENCY", "MAX_REPS", "ExperimentConfig", "Progress", "confi
 
 MAX_REPS = 1000
 MAX_CONCURRENCY = 64
+DEFAULT_MAX_TOKENS = 1024
 
 
 @dataclass
@@ -44,6 +45,11 @@ class ExperimentConfig:
     policy: str | None = None
     # Simulator only: modelled latency goes on a per-run virtual clock instead of being slept.
     virtual_clock: bool = False
+    max_tokens: int | None = DEFAULT_MAX_TOKENS   # per-call output cap for real providers
+    repair_tool_calls: bool = False               # turn tool calls written as text into real ones
+    record: str | None = None                     # cassette path to record provider traffic into
+    replay: str | None = None                     # cassette path to answer provider calls from
+    max_cost_usd: float | None = None             # stop starting runs once spend reaches this
 
     def validate(self) -> None:
         parse_model(self.model)
@@ -59,6 +65,12 @@ class ExperimentConfig:
             raise RunnerError(f"timeout {self.timeout_s}s is out of range; use 1 to 86400 seconds")
         if not 1 <= self.max_attempts <= 10:
             raise RunnerError("max_attempts must be 1 to 10")
+        if self.max_tokens is not None and not 1 <= self.max_tokens <= 1_000_000:
+            raise RunnerError(f"max_tokens {self.max_tokens} is out of range; use 1 to 1000000")
+        if self.max_cost_usd is not None and self.max_cost_usd < 0:
+            raise RunnerError("max_cost must not be negative")
+        if self.record and self.replay:
+            raise RunnerError("pass --record or --replay, not both")
         if self.latency_scale < 0 or (self.fixed_latency_s is not None and self.fixed_latency_s < 0):
             raise RunnerError("latency settings must not be negative")
 
@@ -81,6 +93,7 @@ class Progress:
     cost_usd: float = 0.0
     skipped: int = 0
     last: dict | None = None
+    stopped_by_budget: bool = False
 
 
 def config_from_experiment(store: Store, workspace: Workspace, experiment_key: str) -> ExperimentConfig:

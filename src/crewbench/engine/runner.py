@@ -30,6 +30,8 @@ from crewbench.engine.phases import phase_of
 from crewbench.engine.ratelimit import RateLimiter, install_rate_limit_hook
 from crewbench.engine.retry import is_transient
 from crewbench.engine.slots import experiment_cases, kickoff_inputs, slot_seed
+from crewbench.engine.textcalls import RepairStats, install_repair, is_context_overflow
+from crewbench.engine.textcalls_run import react_tool_names, storable_run, text_call_causes
 from crewbench.errors import CrewbenchError, RunnerError
 from crewbench.llm.prices import cost_usd
 from crewbench.llm.profiles import parse_model
@@ -54,6 +56,12 @@ class _Experiment:
         self.lock = threading.Lock()
         self.limiter = RateLimiter(config.rps) if config.rps else None
         self.governor = None
+        self.cassette = None
+        if not self.simulated and (config.record or config.replay):
+            from crewbench.llm.cassette import Cassette
+
+            self.cassette = Cassette.open(record=config.record, replay=config.replay)
+            self.cassette.on_missing = self.cancel.set
         # A run's policy applies to every crew; without one, crews naming a policy are governed.
         if config.policy or any((crew.extra or {}).get("policy") for crew in config.crews):
             from crewbench.governance import make_governor
@@ -88,7 +96,8 @@ class _Experiment:
             llm_rows.extend(result["llm"])
             tool_rows.extend(result["tools"])
             exc = result.get("exception")
-            if exc is None or attempts >= config.max_attempts or not is_transient(exc) or self.cancel.is_set():
+            if (exc is None or attempts >= config.max_attempts or not is_transient(exc)
+                    or is_context_overflow(exc) or self.cancel.is_set()):
                 break
             backoff = config.backoff_s * (2 ** (attempts - 1))
             if self.virtual:
@@ -97,6 +106,7 @@ class _Experiment:
                 time.sleep(backoff)
         finished = virtual_now if self.virtual else time.time()
         exc = result.get("exception")
+        causes = text_call_causes(result, crew, exc)
         if exc is not None:
             outcome = {"status": "error", "error": f"{type(exc).__name__}: {exc}"[:2000], "output": None,
                        "passed": 0, "score": 0.0, "grade_reason": None}
@@ -111,6 +121,7 @@ class _Experiment:
             status = "escalated" if grade.escalated else ("success" if grade.passed else "failed")
             outcome = {"status": status, "error": None, "output": result["output"][:20000],
                        "passed": int(grade.passed), "score": float(grade.score), "grade_reason": grade.reason}
+        outcome.update(causes)
         return self._record(run_id, experiment_id, crew, crew_id, scenario, case, rep, seed, started,
                             finished, attempts, outcome, llm_rows, tool_rows)
 
@@ -121,12 +132,23 @@ class _Experiment:
         from crewbench.llm.vclock import VirtualClock, virtual_clock
 
         config = self.config
-        options = BuildOptions(
-            llm_factory=(lambda: fixed_llm(crew_spec.extra["answer"])) if is_null_agent(crew_spec)
-            else lambda: make_llm(config.model, base_url=config.base_url,
+        repair = RepairStats() if config.repair_tool_calls else None
+
+        def new_llm():
+            if is_null_agent(crew_spec):
+                return fixed_llm(crew_spec.extra["answer"])
+            llm = make_llm(config.model, base_url=config.base_url,
                                          latency_scale=config.latency_scale,
                                          fixed_latency_s=config.fixed_latency_s,
-                                         sim_overrides=config.sim_overrides, timeout_s=config.timeout_s),
+                                         sim_overrides=config.sim_overrides, timeout_s=config.timeout_s,
+                                         max_tokens=None if self.simulated else config.max_tokens,
+                                         cassette=self.cassette)
+            if repair is not None:
+                install_repair(llm, repair, react_tool_names(crew_spec))
+            return llm
+
+        options = BuildOptions(
+            llm_factory=new_llm,
             tools=self.workspace.tools(),
             fail_tool_once=case.meta.get("inject_tool_failure"),
         )
@@ -134,7 +156,7 @@ class _Experiment:
         if governor is not None:
             options.guardrail = governor.output_guardrail(run_id=run_id, crew=crew_spec, scenario=scenario, case=case)
             options.guardrail_max_retries = getattr(options.guardrail, "max_retries", options.guardrail_max_retries)
-        holder: dict[str, Any] = {"llm": [], "tools": []}
+        holder: dict[str, Any] = {"llm": [], "tools": [], "repair": repair}
         run_key_id = f"{run_key}:{time.monotonic_ns()}"
         clock = (VirtualClock(virtual_start - time.time(), parallel_tasks=branch_task_names(crew_spec))
                  if virtual_start is not None else None)
@@ -156,6 +178,7 @@ class _Experiment:
                     else:
                         output = crew.kickoff(inputs=kickoff_inputs(scenario, case))
                     holder["output"] = output.raw if hasattr(output, "raw") else str(output)
+                    holder["task_outputs"] = [getattr(t, "raw", "") for t in getattr(output, "tasks_output", [])]
                 except Exception as exc:  # noqa: BLE001 - recorded on the run, never raised past it
                     holder["exception"] = exc
 
@@ -241,7 +264,7 @@ class _Experiment:
             "delegations": sum(1 for row in tool_out if is_delegation_tool(row["tool"])),
             "attempts": attempts,
         }
-        self.store.record_run(run, llm_out, tool_out)
+        self.store.record_run(storable_run(self.store, run), llm_out, tool_out)
         return run
 
 
@@ -304,6 +327,10 @@ def run_experiment(config: ExperimentConfig, *, store: Store, workspace: Workspa
         queue = iter(todo)
         while True:
             while len(pending) < config.concurrency and not cancel_event.is_set():
+                if config.max_cost_usd is not None and state.cost_usd >= config.max_cost_usd:
+                    # The budget is spent: runs in flight finish, no new one starts.
+                    state.stopped_by_budget = True
+                    break
                 slot = next(queue, None)
                 if slot is None:
                     break
@@ -324,7 +351,12 @@ def run_experiment(config: ExperimentConfig, *, store: Store, workspace: Workspa
                 state.last = run
                 if progress:
                     progress(state)
-    store.finish_experiment(experiment_id, "cancelled" if cancel_event.is_set() else "finished")
+    stopped = cancel_event.is_set() or state.stopped_by_budget
+    store.finish_experiment(experiment_id, "cancelled" if stopped else "finished")
+    if experiment.cassette is not None and experiment.cassette.missing:
+        from crewbench.llm.cassette import MissingRecording
+
+        raise MissingRecording(experiment.cassette.missing[0])
     return experiment_id
 
 

@@ -37,7 +37,7 @@ def available_providers() -> dict[str, bool]:
 
 def make_llm(model: str, *, base_url: str | None = None, latency_scale: float = 1.0,
              fixed_latency_s: float | None = None, sim_overrides: dict | None = None,
-             timeout_s: float | None = None):
+             timeout_s: float | None = None, max_tokens: int | None = None, cassette=None):
     """A fresh LLM instance. Never share one between agents or runs: usage counters are per instance."""
     model, profile = parse_model(model)
     import_crewai()
@@ -62,8 +62,14 @@ def make_llm(model: str, *, base_url: str | None = None, latency_scale: float = 
             kwargs["api_key"] = "not-needed"
     if timeout_s:
         kwargs["timeout"] = timeout_s
+    if max_tokens:
+        # Without a cap a small model rambles to the context limit (issue 16): bound every call.
+        kwargs["max_tokens"] = max_tokens
     try:
-        return LLM(**kwargs)
+        llm = LLM(**kwargs)
+        if cassette is not None:
+            cassette.attach(llm)
+        return llm
     except ImportError as exc:
         raise ModelError(f"model {model!r} needs a provider CrewAI does not have installed ({exc}); "
                          "use a native provider prefix such as openai/, anthropic/ or ollama/") from None

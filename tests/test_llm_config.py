@@ -1,0 +1,83 @@
+"""Exports for a model behind a base URL load in CrewAI and kick off against that server
+(sim-serve here): JSON project, classic project and bare definitions."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from crewbench.errors import ExportError
+from crewbench.exchange.export import render_export
+from crewbench.exchange.llm_config import with_base_url
+from crewbench.llm.server import SimServer
+
+MODEL = "openai/sim-small"
+
+
+@pytest.fixture
+def server(monkeypatch):
+    # Any key will do for an OpenAI-compatible local server; it comes from the environment only.
+    monkeypatch.setenv("OPENAI_API_KEY", "local-any")
+    with SimServer(profile="small") as running:
+        yield running
+
+
+def _write(files: dict[str, str], root: Path) -> Path:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    return root
+
+
+def _load(fmt: str, root: Path, name: str):
+    if fmt == "jsonc":
+        from crewai.project.crew_loader import load_crew
+
+        return load_crew(root / "crew.jsonc")[0]
+    if fmt == "classic":
+        for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+            del sys.modules[module]
+        sys.path.insert(0, str(root / "src"))
+        try:
+            module = importlib.import_module(f"{name}.crew")
+        finally:
+            sys.path.remove(str(root / "src"))
+        cls = next(v for k, v in vars(module).items() if k.lower() == name.replace("_", ""))
+        return cls().crew()
+    from crewai.project.crew_loader import load_crew_from_definition
+
+    from crewbench.definitions.yamlio import load_yaml_file
+
+    path = root / f"{name}.{fmt}"
+    data = load_yaml_file(path) if fmt == "yaml" else json.loads(path.read_text())
+    return load_crew_from_definition(data, project_root=root)[0]
+
+
+@pytest.mark.parametrize("fmt", ["jsonc", "classic", "yaml", "json"])
+def test_export_with_base_url_loads_and_kicks_off_against_the_server(workspace, tmp_path, server, fmt):
+    crew_name = "mini_sequential"
+    files = with_base_url(render_export(workspace.crew(crew_name), fmt, model=MODEL, workspace=workspace),
+                          fmt, MODEL, server.base_url)
+    text = "\n".join(files.values())
+    assert "local-any" not in text, "no key is ever written"
+    crew = _load(fmt, _write(files, tmp_path / fmt), crew_name)
+    assert all(agent.llm.base_url == server.base_url for agent in crew.agents)
+    assert all(type(agent.llm).__name__ == "OpenAICompletion" for agent in crew.agents)
+    output = crew.kickoff(inputs={"message": "Your export API returns HTTP 500 for every request."})
+    assert str(output).strip()
+    assert server.stats["ok"] >= len(crew.tasks), "every task called the server"
+
+
+def test_without_base_url_the_export_is_unchanged(workspace):
+    files = render_export(workspace.crew("mini_sequential"), "jsonc", model=MODEL, workspace=workspace)
+    assert with_base_url(files, "jsonc", MODEL, None) == files
+
+
+def test_a_base_url_with_credentials_is_refused(workspace):
+    files = render_export(workspace.crew("mini_sequential"), "jsonc", model=MODEL, workspace=workspace)
+    with pytest.raises(ExportError, match="without credentials"):
+        with_base_url(files, "jsonc", MODEL, "http://user:pw@127.0.0.1:8080/v1")
