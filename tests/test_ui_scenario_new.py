@@ -97,6 +97,9 @@ def test_csv_to_comparison_in_the_browser(ui_env):
     assert all("json_fields" in reason for reason in reasons)
     store.close()
 
+    import streamlit as st
+
+    st.cache_data.clear()  # the Run page cached the experiment list (3 s TTL) while it was running
     compare = page("compare")
     verdicts = texts(compare, "success", "warning", "info", "error")
     assert "tickets_sequential" in verdicts and "tickets_single" in verdicts
