@@ -192,6 +192,8 @@ def render_new(ws) -> None:
         if errors:
             return
         cases = build_cases(frame, mapping)
+        st.caption("The first case as the crew and the grader will see it:")
+        st.json(cases[0], expanded=False)
         st.markdown("**Graders**")
         graders = _graders(cases, "|".join(mapping.reference))
         c1, c2 = st.columns(2)
