@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import _common  # noqa: F401 - puts src/ on the path, keeps CrewAI offline
-
 import pandas as pd
 
 from crewbench.definitions.dataset_import import ColumnMap, import_dataset

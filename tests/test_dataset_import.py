@@ -158,3 +158,15 @@ def test_content_hash_changes_when_cases_or_graders_change(tmp_path):
     text = (folder / "scenario.yaml").read_text().replace("type: json_fields", "type: json_schema")
     (folder / "scenario.yaml").write_text(text)
     assert load_scenario(folder).content_hash() not in (first, edited)
+
+
+def test_hugging_face_split_is_chosen_and_a_wrong_one_is_named(tmp_path):
+    import datasets
+
+    path = tmp_path / "hf_dict"
+    datasets.DatasetDict({"train": datasets.Dataset.from_list(ROWS[:2]),
+                          "test": datasets.Dataset.from_list(ROWS)}).save_to_disk(str(path))
+    assert len(read_table(path)) == 2
+    assert len(read_table(path, split="test")) == 3
+    with pytest.raises(ScenarioError, match="no split 'dev'; use one of train, test"):
+        read_table(path, split="dev")

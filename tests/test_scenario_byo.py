@@ -106,3 +106,15 @@ def test_experiments_on_two_versions_of_a_scenario_are_told_apart():
     assert "edited between these experiments (aaa: e1; bbb: e2)" in mixed_versions([a, b])
     with pytest.raises(RunnerError, match="compare experiments of one version"):
         check_same_version([a, b, same])
+
+
+def test_perturbed_variants_of_a_user_scenario_run(ws, store):
+    from crewbench.engine import ExperimentConfig, run_experiment
+
+    generate_crews(ws, "tickets", processes=("single",))
+    ws = Workspace(ws.root)
+    variants = ["clean", "paraphrase", "typos", "noise", "missing_field", "tool_failure"]
+    config = ExperimentConfig(crews=[ws.crew("tickets_single")], reps=1, variants=variants, **FAST)
+    runs = store.runs(run_experiment(config, store=store, workspace=ws))
+    assert len(runs) >= 4 and {r["variant"] for r in runs} >= {"clean", "typos"}
+    assert all(r["status"] in ("success", "failed") for r in runs), {r["error"] for r in runs}

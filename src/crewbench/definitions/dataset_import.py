@@ -77,26 +77,29 @@ def _hf_offline() -> None:
 
 
 def _read_hf(path: Path, split: str | None):
+    import tempfile
+
     _hf_offline()
     try:
         import datasets
     except ImportError:
         raise ScenarioError(f"{path}: reading a Hugging Face dataset needs 'pip install datasets'") from None
-    try:
-        if (path / "dataset_info.json").is_file() or (path / "dataset_dict.json").is_file() \
-                or (path / "state.json").is_file():
-            loaded = datasets.load_from_disk(str(path))
-        else:
-            loaded = datasets.load_dataset(str(path))
-    except Exception as exc:  # noqa: BLE001 - any reader failure is this file's problem
-        raise ScenarioError(f"{path}: not a readable Hugging Face dataset ({type(exc).__name__}: {exc})") from None
-    if isinstance(loaded, datasets.DatasetDict):
-        splits = list(loaded)
-        chosen = split or ("train" if "train" in loaded else splits[0])
-        if chosen not in loaded:
-            raise ScenarioError(f"{path}: no split {chosen!r}; use one of {', '.join(splits)}")
-        loaded = loaded[chosen]
-    return loaded.to_pandas()
+    saved = any((path / name).is_file() for name in ("dataset_info.json", "dataset_dict.json", "state.json"))
+    # load_dataset builds an Arrow cache; keep it out of ~/.cache (the rows end up in pandas anyway).
+    with tempfile.TemporaryDirectory(prefix="crewbench-hf-") as cache:
+        try:
+            loaded = (datasets.load_from_disk(str(path)) if saved
+                      else datasets.load_dataset(str(path), cache_dir=cache))
+        except Exception as exc:  # noqa: BLE001 - any reader failure is this file's problem
+            raise ScenarioError(f"{path}: not a readable Hugging Face dataset "
+                                f"({type(exc).__name__}: {exc})") from None
+        if isinstance(loaded, datasets.DatasetDict):
+            splits = list(loaded)
+            chosen = split or ("train" if "train" in loaded else splits[0])
+            if chosen not in loaded:
+                raise ScenarioError(f"{path}: no split {chosen!r}; use one of {', '.join(splits)}")
+            loaded = loaded[chosen]
+        return loaded.to_pandas()
 
 
 def read_table(path: str | Path, *, sheet: str | int | None = None, split: str | None = None):

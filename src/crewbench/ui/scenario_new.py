@@ -104,13 +104,13 @@ def _reference_fields(cases: list[dict]) -> list[str]:
     return fields
 
 
-def _rule_options(kind: str, fields: list[str], weighted: bool) -> dict:
+def _rule_options(kind: str, fields: list[str], weighted: bool, shape: str) -> dict:
     rule: dict = {"type": kind}
     box = st.container(border=True)
     box.markdown(f"**{kind}**")
     if kind == "json_fields":
         chosen = box.multiselect("Fields to compare (each is its own rule)", fields, default=fields,
-                                 key=_k("jf_fields"))
+                                 key=_k(f"jf_fields:{shape}"))
         match = box.selectbox("How each field must match", FIELD_MATCHES, index=1, key=_k("jf_match"))
         spec: dict = {"match": match} if match != "normalised" else {}
         if match == "numeric":
@@ -144,15 +144,16 @@ def _rule_options(kind: str, fields: list[str], weighted: bool) -> dict:
     return rule
 
 
-def _graders(cases: list[dict]) -> dict:
+def _graders(cases: list[dict], shape: str) -> dict:
+    # Keyed by the reference columns: choosing other columns brings back a fitting suggestion.
     suggested = [r["type"] for r in suggest_graders(cases)]
-    kinds = st.multiselect("Graders", RULE_CHOICES, default=suggested, key=_k("kinds"))
+    kinds = st.multiselect("Graders", RULE_CHOICES, default=suggested, key=_k(f"kinds:{shape}"))
     c1, c2 = st.columns(2)
     combine = c1.selectbox("Combine", COMBINE_MODES, key=_k("combine"),
                            help="all: every rule passes · any: one does · weighted: the weighted "
                                 "score reaches the threshold")
     block: dict = {"combine": combine,
-                   "rules": [_rule_options(k, _reference_fields(cases), combine == "weighted")
+                   "rules": [_rule_options(k, _reference_fields(cases), combine == "weighted", shape)
                              for k in kinds]}
     if combine == "weighted":
         block["threshold"] = c2.slider("Pass threshold", 0.0, 1.0, 0.7, key=_k("threshold"))
@@ -191,8 +192,10 @@ def render_new(ws) -> None:
         if errors:
             return
         cases = build_cases(frame, mapping)
+        st.caption("The first case as the crew and the grader will see it:")
+        st.json(cases[0], expanded=False)
         st.markdown("**Graders**")
-        graders = _graders(cases)
+        graders = _graders(cases, "|".join(mapping.reference))
         c1, c2 = st.columns(2)
         default = identifier(Path(label or "my_scenario").stem)
         name = c1.text_input("Scenario name", value=default, key=_k("name"))
