@@ -8,6 +8,7 @@ import random
 import pytest
 
 from crewbench.definitions.scenario import load_scenario
+from crewbench.llm.generic_answers import render_answer, tool_input
 
 SCENARIOS = ["support_triage", "research_assistant", "code_review"]
 
@@ -71,9 +72,9 @@ def test_render_answer_correct_passes_wrong_fails(scenarios, scenario_case, seed
     name, case_id = scenario_case
     scenario = scenarios[name]
     case = scenario.case(case_id)
-    right = scenario.grade(case, scenario.render_answer(case, True, random.Random(seed)))
+    right = scenario.grade(case, render_answer(scenario, case, True, random.Random(seed)))
     assert right.passed, right.reason
-    wrong = scenario.grade(case, scenario.render_answer(case, False, random.Random(seed)))
+    wrong = scenario.grade(case, render_answer(scenario, case, False, random.Random(seed)))
     assert not wrong.passed, wrong.reason
 
 
@@ -83,7 +84,7 @@ def test_sim_tool_inputs_are_valid_for_every_tool(scenarios, name):
     for case in scenario.cases()[:5]:
         for tool_name, decl in scenario.tools.items():
             schema = decl.load_class()().args_schema
-            args = scenario.tool_input(tool_name, case, list(schema.model_fields))
+            args = tool_input(scenario, tool_name, case, list(schema.model_fields))
             schema(**args)  # raises if the sim would pass bad arguments
 
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
-import random
 import sys
 import threading
 from collections.abc import Callable
@@ -154,18 +153,6 @@ class Scenario:
         if not isinstance(grade, Grade):
             raise ScenarioError(f"{self.source}: grader returned {type(grade).__name__}, not a Grade")
         return grade
-
-    def render_answer(self, case: Case, correct: bool, rng: random.Random) -> str:
-        """The sim's final answer for a case: the reference when correct, a wrong one otherwise
-        (the scenario's sim hook if it has one, else crewbench.llm.generic_answers)."""
-        from crewbench.llm.generic_answers import render_answer
-
-        return render_answer(self, case, correct, rng)
-
-    def tool_input(self, tool_name: str, case: Case, arg_names: list[str]) -> dict[str, Any]:
-        from crewbench.llm.generic_answers import tool_input
-
-        return tool_input(self, tool_name, case, arg_names)
 
 
 _module_cache: dict[str, Any] = {}
