@@ -198,3 +198,29 @@ def test_crewai_reinvokes_a_raising_tool_once_per_attempt(crewai):
                       function_calling_llm=None)
     usage.use(ToolCalling(tool_name="flaky", arguments={"query": "x"}), "flaky")
     assert len(calls) == n * usage._max_parsing_attempts
+
+
+def test_hooks_fail_open_unless_they_raise_hook_aborted(crewai):
+    """Why every governance hook catches everything and raises HookAborted: any other
+    exception in a CrewAI hook is swallowed and the tool runs anyway."""
+    import sys
+    from types import SimpleNamespace
+
+    hooks = cc.scoped_hooks()
+    dispatch = sys.modules["crewai.hooks.dispatch"]
+    point = hooks.InterceptionPoint.PRE_TOOL_CALL
+    ctx = SimpleNamespace(tool_name="delete_ticket", tool_input={})
+
+    def buggy(ctx):
+        raise RuntimeError("policy bug")
+
+    def deny(ctx):
+        raise hooks.HookAborted("denied")
+
+    with hooks.scoped_hooks():
+        hooks.register_scoped(point, buggy)
+        assert dispatch.dispatch(point, ctx, verbose=False) is ctx     # swallowed: fails open
+    with hooks.scoped_hooks():
+        hooks.register_scoped(point, deny)
+        with pytest.raises(hooks.HookAborted):
+            dispatch.dispatch(point, ctx, verbose=False)
