@@ -244,3 +244,16 @@ def test_a_newer_schema_is_refused(tmp_path):
         conn.execute("update meta set value = ?", [str(SCHEMA_VERSION + 1)])
     with pytest.raises(SchemaTooNew, match="upgrade crewbench"):
         Store(path)
+
+
+def test_an_in_memory_store_reads_what_it_wrote():
+    """':memory:' has one connection (a second would be another, empty database)."""
+    s = Store(":memory:")
+    exp = s.create_experiment(name="mem")
+    s.record_run(_run_row(exp, 0), [{"seq": 1}])
+    seen: list[int] = []
+    t = threading.Thread(target=lambda: seen.append(len(s.runs(exp))))
+    t.start()
+    t.join()
+    assert len(s.runs(exp)) == 1 and seen == [1]
+    s.close()
