@@ -197,6 +197,8 @@ def test_a_kill_during_creation_leaves_an_openable_db(tmp_path):
     assert marker.exists(), "the child never reached the last migration"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    # Tables and version row commit together, so the kill left no half-made schema behind.
+    assert _tables(path) == set()
     s = Store(path)
     assert s.schema_version() == SCHEMA_VERSION
     assert s.db.execute("pragma integrity_check").fetchone()[0] == "ok"
