@@ -144,7 +144,7 @@ def test_the_replay_log_stand_in_has_every_method_crewai_calls(crewai):
     for source in Path(crewai.__file__).parent.rglob("*.py"):
         called |= set(re.findall(r"_task_output_handler\.(\w+)\(", source.read_text(errors="ignore")))
     assert called, "Crew._task_output_handler is gone: engine/build.py no longer needs to switch it off"
-    assert all(callable(getattr(cc._NoReplayLog(), name, None)) for name in called), called
+    assert all(callable(getattr(cc.NoReplayLog(), name, None)) for name in called), called
     from crewai import Agent, Crew, Task
 
     from crewbench.llm.providers import make_llm
@@ -152,7 +152,7 @@ def test_the_replay_log_stand_in_has_every_method_crewai_calls(crewai):
     agent = Agent(role="r", goal="g", backstory="b", llm=make_llm("sim:small"))
     crew = Crew(agents=[agent], tasks=[Task(description="d", expected_output="e", agent=agent)])
     cc.disable_replay_log(crew)
-    assert isinstance(crew._task_output_handler, cc._NoReplayLog)
+    assert isinstance(crew._task_output_handler, cc.NoReplayLog)
 
 
 def _flaky_tool(fail_first: int):
@@ -198,3 +198,29 @@ def test_crewai_reinvokes_a_raising_tool_once_per_attempt(crewai):
                       function_calling_llm=None)
     usage.use(ToolCalling(tool_name="flaky", arguments={"query": "x"}), "flaky")
     assert len(calls) == n * usage._max_parsing_attempts
+
+
+def test_hooks_fail_open_unless_they_raise_hook_aborted(crewai):
+    """Why every governance hook catches everything and raises HookAborted: any other
+    exception in a CrewAI hook is swallowed and the tool runs anyway."""
+    import sys
+    from types import SimpleNamespace
+
+    hooks = cc.scoped_hooks()
+    dispatch = sys.modules["crewai.hooks.dispatch"]
+    point = hooks.InterceptionPoint.PRE_TOOL_CALL
+    ctx = SimpleNamespace(tool_name="delete_ticket", tool_input={})
+
+    def buggy(ctx):
+        raise RuntimeError("policy bug")
+
+    def deny(ctx):
+        raise hooks.HookAborted("denied")
+
+    with hooks.scoped_hooks():
+        hooks.register_scoped(point, buggy)
+        assert dispatch.dispatch(point, ctx, verbose=False) is ctx     # swallowed: fails open
+    with hooks.scoped_hooks():
+        hooks.register_scoped(point, deny)
+        with pytest.raises(hooks.HookAborted):
+            dispatch.dispatch(point, ctx, verbose=False)

@@ -197,6 +197,8 @@ def test_a_kill_during_creation_leaves_an_openable_db(tmp_path):
     assert marker.exists(), "the child never reached the last migration"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    # Tables and version row commit together, so the kill left no half-made schema behind.
+    assert _tables(path) == set()
     s = Store(path)
     assert s.schema_version() == SCHEMA_VERSION
     assert s.db.execute("pragma integrity_check").fetchone()[0] == "ok"
@@ -244,3 +246,16 @@ def test_a_newer_schema_is_refused(tmp_path):
         conn.execute("update meta set value = ?", [str(SCHEMA_VERSION + 1)])
     with pytest.raises(SchemaTooNew, match="upgrade crewbench"):
         Store(path)
+
+
+def test_an_in_memory_store_reads_what_it_wrote():
+    """':memory:' has one connection (a second would be another, empty database)."""
+    s = Store(":memory:")
+    exp = s.create_experiment(name="mem")
+    s.record_run(_run_row(exp, 0), [{"seq": 1}])
+    seen: list[int] = []
+    t = threading.Thread(target=lambda: seen.append(len(s.runs(exp))))
+    t.start()
+    t.join()
+    assert len(s.runs(exp)) == 1 and seen == [1]
+    s.close()

@@ -35,6 +35,7 @@ __all__ = [
     "REACT_FINAL_ANSWER",
     "REACT_OBSERVATION",
     "TOOL_INVOCATIONS_PER_ATTEMPT",
+    "NoReplayLog",
     "base_llm",
     "disable_replay_log",
     "events",
@@ -163,7 +164,7 @@ def register_before_llm_call_hook(hook) -> None:
 
 # -- the crew's replay log: CrewAI logs every task output to one SQLite table shared by all
 # crews in the process; crewbench never replays, so it swaps the handler for a no-op.
-class _NoReplayLog:
+class NoReplayLog:
     def update(self, task_index, log) -> None:
         pass
 
@@ -178,7 +179,7 @@ class _NoReplayLog:
 
 
 def disable_replay_log(crew) -> None:
-    crew._task_output_handler = _NoReplayLog()
+    crew._task_output_handler = NoReplayLog()
 
 
 # -- tools: CrewAI builds its structured tool from the instance's ``_run``, and when that

@@ -195,8 +195,8 @@ class _Experiment:
                 f"run exceeded its {config.timeout_s:g}s timeout (virtual time)")
         if not flush_events():
             holder.setdefault("exception", RuntimeError(
-                "CrewAI's event handlers were still running at the flush timeout: this run's "
-                "call records would be incomplete, so it counts as an error"))
+                "CrewAI's event handlers had not finished after the run: its call records "
+                "would be incomplete, so the run counts as an error"))
         recorder = holder.get("recorder")
         if recorder is not None:
             holder["llm"] = recorder.llm_records()

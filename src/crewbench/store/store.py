@@ -2,9 +2,11 @@
 
 The schema is a public interface (open runs.db in Datasette or pandas); docs/runs-db.md
 documents every table and column and must change together with ``MIGRATIONS``.
-Each run is written in one transaction when it finishes (connections.py: one writer,
-per-thread readers), so a crash loses at most the runs
+Each run is written in one transaction when it finishes, so a crash loses at most the runs
 in flight; ``finished_keys`` lets an interrupted experiment resume without duplicates.
+Connections (one locked writer, a reader per thread) are in connections.py; migrations run
+in one transaction with the version row. Writes happen only here; ``store.db`` is the calling
+thread's read connection (measure/compare.py still runs its aggregate SELECTs through it).
 """
 
 from __future__ import annotations
