@@ -84,3 +84,10 @@ def test_replay_of_a_missing_cassette_is_one_error(tmp_path):
             "--db", str(tmp_path / "r.db"), "--replay", str(tmp_path / "none.jsonl"), "--quiet"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 1 and "no such cassette" in result.output
+
+
+def test_record_with_the_simulator_is_refused(tmp_path):
+    args = ["run", "--crew", "mini_sequential", "--reps", "1", "--record",
+            "--db", str(tmp_path / "r.db"), "--quiet"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1 and "for real providers" in result.output

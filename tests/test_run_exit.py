@@ -99,3 +99,41 @@ def test_noise_is_counted_by_kind_and_not_printed(capsys):
     assert lines[0].strip().startswith("5x ERROR OpenAI API call failed: Error code: N request N")
     assert any("Event pairing mismatch" in line for line in lines)
     assert event_context._console is not noise, "CrewAI's console is put back"
+
+
+def test_ctrl_c_finishes_runs_in_flight_and_exits_5(repo, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = dict(os.environ, PYTHONPATH=str(repo / "src"), CREWBENCH_HOME=str(tmp_path / "home"))
+    db = tmp_path / "runs.db"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "crewbench", "run", "--crew", "mini_sequential", "--reps", "50",
+         "--concurrency", "1", "--latency-scale", "0.2", "--db", str(db), "--quiet"],
+        cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (db.exists() and _runs_in(db)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == EXIT_INTERRUPTED, out + err
+    assert "interrupted; resume with: crewbench run --resume exp_" in err
+    assert "Traceback" not in out + err
+    import sqlite3
+
+    connection = sqlite3.connect(db)
+    status, runs = connection.execute(
+        "select e.status, count(r.id) from experiments e left join runs r on r.experiment_id = e.id").fetchone()
+    assert status == "cancelled" and 0 < runs < 300
+
+
+def _runs_in(db) -> int:
+    import sqlite3
+
+    try:
+        return sqlite3.connect(db).execute("select count(*) from runs").fetchone()[0]
+    except sqlite3.Error:
+        return 0

@@ -71,6 +71,9 @@ class ExperimentConfig:
             raise RunnerError("max_cost must not be negative")
         if self.record and self.replay:
             raise RunnerError("pass --record or --replay, not both")
+        if (self.record or self.replay) and parse_model(self.model)[1] is not None:
+            raise RunnerError("--record/--replay are for real providers; the simulator is already "
+                              "deterministic and offline: pass --model openai/<name> --base-url URL")
         if self.latency_scale < 0 or (self.fixed_latency_s is not None and self.fixed_latency_s < 0):
             raise RunnerError("latency settings must not be negative")
 
