@@ -82,6 +82,16 @@ def test_user_scenario_runs_on_the_simulator_and_records_rule_details(ws, store)
     with pytest.raises(RunnerError, match="changed since experiment"):
         run_experiment(config, store=store, workspace=Workspace(ws.root), resume=experiment_id)
 
+    # A new experiment on the edited scenario may be compared with the old one only with a flag.
+    from crewbench.measure.compare import compare
+
+    edited_ws = Workspace(ws.root)
+    config = ExperimentConfig(crews=[edited_ws.crew("tickets_single")], reps=1, **FAST)
+    edited_id = run_experiment(config, store=store, workspace=edited_ws)
+    flags = compare(store, [experiment_id, edited_id]).flags
+    assert any("tickets was edited between these experiments" in flag for flag in flags)
+    assert not any("edited" in flag for flag in compare(store, [experiment_id]).flags)
+
 
 def test_user_scenario_runs_under_a_governance_policy(ws, store):
     from crewbench.engine import ExperimentConfig, run_experiment

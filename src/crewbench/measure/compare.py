@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from crewbench.definitions.scenario_version import mixed_versions
 from crewbench.errors import NotFound
 from crewbench.measure import metrics as m
 from crewbench.measure import stats
@@ -294,7 +295,14 @@ def compare(store, selectors: list[str], alpha: float = ALPHA,
             reference: str | None = None) -> Comparison:
     """Arms for every selector, each crew judged against its own reference (see ``pairing``):
     its twin within an experiment, itself across experiments, or the ``reference`` named."""
-    return compare_loaded(load_arms(store, list(selectors)), alpha, reference)
+    arms = load_arms(store, list(selectors))
+    comparison = compare_loaded(arms, alpha, reference)
+    # Results of an edited scenario are different cases or graders: never judged silently.
+    experiments = [store.experiment(eid) for eid in dict.fromkeys(a.experiment_id for a in arms)]
+    edited = mixed_versions(experiments)
+    if edited:
+        comparison.flags.insert(0, edited)
+    return comparison
 
 
 def outcome_grid(store, experiment: str, crew_name: str | None = None) -> list[dict]:
