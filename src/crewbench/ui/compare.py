@@ -1,8 +1,9 @@
 """Compare page: pick experiments (or crews in them), see the table, figures, verdict, scorecard.
 
 Every number comes from ``crewbench.measure.compare`` and every figure from ``crewbench.measure.charts`` — the
-same code the CLI and the HTML report use — so the page cannot disagree with them. The first
-arm picked is the reference the others are judged against (a crew's baseline, typically).
+same code the CLI and the HTML report use — so the page cannot disagree with them. Each crew is
+judged against its own single-agent twin (and budget-matched twin) within an experiment, and
+against itself across experiments (``measure.pairing``), unless the user picks one reference.
 """
 
 from __future__ import annotations
@@ -10,30 +11,20 @@ from __future__ import annotations
 import streamlit as st
 
 from crewbench.errors import CrewbenchError
+from crewbench.measure import charts
+from crewbench.measure import compare as comparison
 from crewbench.ui import state
 
 __all__ = ["arm_options", "render"]
 
 PAGE = "compare"
 KIND_STYLE = {"justified": "success", "regression": "error", "not justified": "warning",
-              "no measurable difference": "info"}
+              "no measurable difference": "info", "inconclusive": "info", "costlier": "warning"}
+AUTO_REFERENCE = "each crew's own twin (automatic)"
 
 
 def _k(name: str) -> str:
     return state.key(PAGE, name)
-
-
-def _modules():
-    """compare.py and charts.py are written alongside the UI; degrade if one is missing."""
-    try:
-        from crewbench.measure import compare as comparison
-    except ImportError:
-        comparison = None
-    try:
-        from crewbench.measure import charts
-    except ImportError:
-        charts = None
-    return comparison, charts
 
 
 def arm_options(experiments: list[dict], runs_by_exp: dict[str, list[str]]) -> list[str]:
@@ -46,27 +37,24 @@ def arm_options(experiments: list[dict], runs_by_exp: dict[str, list[str]]) -> l
 
 
 @st.cache_data(ttl=5, show_spinner="Measuring…")
-def _comparison(db: str, selectors: tuple[str, ...]):
-    """``compare.compare`` with short labels: crews of one experiment are named by crew alone."""
-    from crewbench.measure import compare as comparison
+def _comparison(db: str, selectors: tuple[str, ...], reference: str | None):
+    """``compare`` with short labels: crews of one experiment are named by crew alone."""
     store = state.store()
     triples = [triple for selector in selectors for triple in comparison.resolve(store, selector)]
     names = [name for _, _, name in triples]
     short = len({exp["id"] for exp, _, _ in triples}) == 1 and len(set(names)) == len(names)
     arms = [comparison.load_arm(store, exp, crew_id, name, label=name if short else None)
             for exp, crew_id, name in triples]
-    ref = arms[0]
-    return comparison.Comparison(
-        arms=arms, verdicts=[comparison.verdict(ref, arm) for arm in arms[1:]],
-        scorecards=[comparison.scorecard(arm, ref if arm is not ref else None) for arm in arms])
+    result = comparison.compare_loaded(arms, reference=reference)
+    edited = comparison.mixed_versions(
+        [store.experiment(eid) for eid in dict.fromkeys(a.experiment_id for a in arms)])
+    if edited:
+        result.flags.insert(0, edited)
+    return result
 
 
 def render() -> None:
     st.title("Compare")
-    comparison, charts = _modules()
-    if comparison is None:
-        st.info("The comparison engine (crewbench.measure.compare) is not available yet.")
-        return
     db = state.db_path()
     by_id = state.experiments_with_runs(db)
     if not by_id:
@@ -81,12 +69,16 @@ def render() -> None:
     crews = {exp_id: sorted({r["crew_name"] for r in state.cached_runs(db, exp_id)}) for exp_id in picked}
     options = arm_options([by_id[e] for e in picked], crews)
     names = {o: f"{by_id[o.split(':', 1)[0]]['name']} : {o.split(':', 1)[1]}" for o in options}
-    arms = st.multiselect("Crews to compare (the first is the reference)", options, default=options,
+    arms = st.multiselect("Crews to compare", options, default=options,
                           format_func=names.get, key=_k(f"arms:{'|'.join(picked)}"))
     if not arms:
         return
+    reference = st.selectbox("Judge against", [AUTO_REFERENCE, *arms],
+                             format_func=lambda o: o if o == AUTO_REFERENCE else names[o],
+                             key=_k(f"reference:{'|'.join(picked)}"))
     try:
-        comp = _comparison(db, tuple(arms))
+        comp = _comparison(db, tuple(arms), None if reference == AUTO_REFERENCE else
+                           _arm_key(by_id, reference))
     except CrewbenchError as exc:
         st.error(str(exc))
         return
@@ -94,6 +86,8 @@ def render() -> None:
         st.warning("Simulated data: these numbers come from crewbench's offline simulator, "
                    "not from a real model.", icon=":material/science:")
 
+    for flag in comp.flags:
+        st.warning(flag)
     st.subheader("Verdict")
     if not comp.verdicts:
         st.info("One crew alone has no verdict: add its baseline or another crew.")
@@ -105,7 +99,7 @@ def render() -> None:
     st.dataframe([{"metric": metric, **dict(zip(header, cells))} for metric, cells in comparison.rows(comp)],
                  hide_index=True, width="stretch")
 
-    _figures(comp, charts, comparison, db, picked)
+    _figures(comp, db, picked)
     _scorecards(comp)
 
     c1, c2, c3 = st.columns(3)
@@ -118,17 +112,21 @@ def render() -> None:
                        mime="application/json", key=_k("json"), icon=":material/download:")
 
 
-def _figures(comp, charts, comparison, db: str, picked: list[str]) -> None:
+def _arm_key(by_id: dict, selector: str) -> str:
+    """An 'EXP_ID:crew' selector as the 'experiment:crew' key ``pairing`` finds an arm by."""
+    exp_id, crew = selector.split(":", 1)
+    return f"{by_id[exp_id]['name'] or exp_id}:{crew}"
+
+
+def _figures(comp, db: str, picked: list[str]) -> None:
     st.subheader("Figures")
-    if charts is None:
-        st.info("Figures (crewbench.measure.charts) are not available yet.")
-        return
     arms = comp.arms
     left, right = st.columns(2)
     with state.guard("Figures"):
         left.plotly_chart(charts.success_with_ci(arms), width="stretch", key=_k("f_success"))
         right.plotly_chart(charts.cps_bars(arms), width="stretch", key=_k("f_cps"))
         left.plotly_chart(charts.pareto(arms), width="stretch", key=_k("f_pareto"))
+        left.dataframe(charts.frontier_table(arms), hide_index=True, width="stretch")
         right.plotly_chart(charts.latency_by_phase(arms), width="stretch", key=_k("f_latency"))
         left.plotly_chart(charts.recovery_breakdown(arms), width="stretch", key=_k("f_recovery"))
         grid = [row for exp_id in picked for row in comparison.outcome_grid(state.store(), exp_id)]
