@@ -123,13 +123,14 @@ def test_verdict_kinds(store, ref, cand, cand_cost, kind, fragment):
     assert v["text"].endswith("[simulated data]")
 
 
-def test_verdict_error_handling_counts_without_success_gain(store):
-    # Same success; the crew hands the hard cases to a human instead of answering wrong.
+def test_verdict_unneeded_escalations_are_no_gain(store):
+    # Same success; the crew hands cases it gets wrong to a human: a wrong escalation is a
+    # failure (a needed one would have status success), so nothing justifies the crew.
     add_experiment(store, "ref", {"solo": outcomes(40, 80)})
     add_experiment(store, "cand", {"crew": outcomes(40, 80, other="escalated", cost_usd=0.02)})
     v = c.verdict(*c.load_arms(store, ["ref", "cand"]))
-    assert v["kind"] == "justified"
-    assert "+0.0 pp success (p = 1)" in v["text"] and "task failure −50.0 pp (p < 0.001)" in v["text"]
+    assert v["kind"] == "not justified"
+    assert "+0.0 pp success (p = 1)" in v["text"]
 
 
 def test_verdict_not_simulated_has_no_flag(store):

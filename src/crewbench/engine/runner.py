@@ -21,6 +21,7 @@ from typing import Any
 from crewbench import __version__
 from crewbench.definitions.baseline import derive_baseline
 from crewbench.definitions.config import role_key
+from crewbench.definitions.outcomes import Status, classify
 from crewbench.definitions.scenario import Grade
 from crewbench.definitions.workspace import Workspace
 from crewbench.engine.build import BuildOptions, build_crew
@@ -70,8 +71,8 @@ class _Experiment:
             refusal = self.governor.admit(run_id=run_id, crew=crew, scenario=scenario, case=case)
             if refusal is not None:
                 status, reason = refusal
-                outcome = {"status": status, "error": reason, "output": None, "passed": 0,
-                           "score": 0.0, "grade_reason": reason}
+                outcome = {**classify(passed=None, no_answer=status), "error": reason,
+                           "output": None, "passed": 0, "score": 0.0, "grade_reason": reason}
                 return self._record(run_id, experiment_id, crew, crew_id, scenario, case, rep, seed,
                                     started, time.time(), 0, outcome, [], [])
         while True:
@@ -87,7 +88,8 @@ class _Experiment:
         finished = time.time()
         exc = result.get("exception")
         if exc is not None:
-            outcome = {"status": "error", "error": f"{type(exc).__name__}: {exc}"[:2000], "output": None,
+            outcome = {**classify(passed=None, no_answer=Status.ERROR),
+                       "error": f"{type(exc).__name__}: {exc}"[:2000], "output": None,
                        "passed": 0, "score": 0.0, "grade_reason": None}
         else:
             grade: Grade = result["grade"]
@@ -97,8 +99,10 @@ class _Experiment:
                 grade, output = self.governor.review_output(run_id=run_id, crew=crew, scenario=scenario,
                                                             case=case, output=output, grade=grade)
                 result["output"] = output
-            status = "escalated" if grade.escalated else ("success" if grade.passed else "failed")
-            outcome = {"status": status, "error": None, "output": result["output"][:20000],
+            # A needed escalation the grader passes is a success; see definitions/outcomes.py.
+            outcome = {**classify(passed=grade.passed, escalated=grade.escalated,
+                                  expected=case.expected),
+                       "error": None, "output": result["output"][:20000],
                        "passed": int(grade.passed), "score": float(grade.score), "grade_reason": grade.reason}
         return self._record(run_id, experiment_id, crew, crew_id, scenario, case, rep, seed, started,
                             finished, attempts, outcome, llm_rows, tool_rows)

@@ -62,7 +62,9 @@ def summarize(runs: list[dict], decisions: list[dict]) -> dict[str, Any]:
                 redacted_entities.update(json.loads(decision.get("detail") or "{}"))
             except (ValueError, TypeError):
                 pass
-    intervened |= {run["id"] for run in runs if run.get("status") == "escalated"}
+    # A needed escalation has status success since schema v3; ``ending`` still says escalated.
+    escalated_runs = [r for r in runs if "escalated" in (r.get("status"), r.get("ending"))]
+    intervened |= {run["id"] for run in escalated_runs}
     redacted_runs = len({d["run_id"] for d in decisions if d.get("action") == "redacted"})
     count = len(governed)
     return {
@@ -70,7 +72,7 @@ def summarize(runs: list[dict], decisions: list[dict]) -> dict[str, Any]:
         "governed_runs": count,
         "rejected": sum(1 for run in runs if run.get("status") == "rejected"),
         "rate_limited": sum(1 for run in runs if run.get("status") == "rate_limited"),
-        "escalated": sum(1 for run in runs if run.get("status") == "escalated"),
+        "escalated": len(escalated_runs),
         "decisions": len(decisions),
         "policy_violations": violations,
         "violations_per_run": violations / count if count else None,
@@ -91,7 +93,7 @@ def governance_summary(store, experiment_id: str, crew_id: str | None = None) ->
     where, params = "experiment_id = ?", [experiment]
     if crew_id:
         where, params = where + " and crew_id = ?", params + [crew_id]
-    runs = list(store.db.query(f"select id, crew_id, crew_name, status from runs where {where}", params))
+    runs = list(store.db.query(f"select id, crew_id, crew_name, status, ending from runs where {where}", params))
     decisions = []
     if "policy_decisions" in store.db.table_names():
         decisions = list(store.db.query(

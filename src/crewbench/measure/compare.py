@@ -28,15 +28,17 @@ ALPHA = 0.05
 ROLLBACK_PP = 3.0   # guide: canary rolls back on an error-rate increase > 3% (read as points)
 
 # Aggregates are kept to what SQLite evaluates cheaply; the rest is derived in _group():
-# status 'error' and 'escalated' always count as having hit an error, and NULL > 0 is NULL,
-# which sum() skips — the same as metrics.hit_error treating a missing counter as 0.
-_HIT = "(retries > 0 or llm_errors > 0 or tool_errors > 0)"
+# a fault is metrics.hit_error: a counter > 0 or a status without an answer (NULL > 0 is NULL,
+# which sum() skips, as hit_error treats a missing counter as 0). Fault outcomes partition it.
+_HIT = ("(retries > 0 or llm_errors > 0 or tool_errors > 0"
+        " or status in ('error', 'rejected', 'rate_limited'))")
 _GROUP_SQL = f"""
 select case_id, variant, min(task_type), min(difficulty), count(*),
-  sum(status = 'success'), sum(status = 'escalated'), sum(status = 'error'),
+  sum(status = 'success'), sum(ending = 'escalated' or status = 'escalated'),
+  sum(status = 'escalated' and {_HIT}),
   total(cost_usd), total(total_tokens), total(llm_calls),
-  sum(status in ('success', 'failed') and {_HIT}),
-  sum(status in ('rejected', 'rate_limited') and {_HIT}), max(simulated)
+  sum(status = 'success' and {_HIT}),
+  sum(status not in ('success', 'escalated') and {_HIT}), max(simulated)
 from runs where experiment_id = ? and crew_id is ?
 group by case_id, variant
 """
@@ -128,13 +130,13 @@ def _governance(store, experiment_id: str, crew_id: str | None) -> dict[str, Any
 
 
 def _group(crew_id: str | None, r: tuple) -> m.Group:
-    n, ok, escalated, errors = r[4], r[5] or 0, r[6] or 0, r[7] or 0
-    recovered, unfinished = r[11] or 0, errors + (r[12] or 0)
+    n, ok, escalated, errored_escalated = r[4], r[5] or 0, r[6] or 0, r[7] or 0
+    recovered, unfinished = r[11] or 0, r[12] or 0
     return m.Group(
         crew_id, r[0], r[1], r[2], r[3], n=n, successes=ok, escalated=escalated,
-        failures=n - ok - escalated, cost=r[8], tokens=int(r[9]), llm_calls=int(r[10]),
-        errored=recovered + escalated + unfinished, errored_recovered=recovered,
-        errored_escalated=escalated, errored_failed=unfinished,
+        failures=n - ok, cost=r[8], tokens=int(r[9]), llm_calls=int(r[10]),
+        errored=recovered + errored_escalated + unfinished, errored_recovered=recovered,
+        errored_escalated=errored_escalated, errored_failed=unfinished,
     )
 
 
@@ -250,8 +252,8 @@ def _fmt_ratio(r: float | None) -> str:
 
 def verdict(a: Arm, b: Arm, alpha: float = ALPHA) -> dict[str, Any]:
     """The guide's rule: the candidate (b) is justified over the reference (a) only by a
-    measurable (p < alpha) improvement in success rate or error handling (task failures that
-    reach the user: not success, not escalated) or in compliance (share of governed runs with
+    measurable (p < alpha) improvement in success rate or error handling (task failures: runs
+    that are not a success — a wrong or unneeded escalation is one) or in compliance (share of governed runs with
     no policy violation), when a policy governed both arms.
     Kinds: justified, regression, not justified (no measurable gain, costlier or more agents),
     no measurable difference (no gain, not costlier)."""
