@@ -26,7 +26,7 @@ from crewbench.definitions.scenario import Grade
 from crewbench.definitions.workspace import Workspace
 from crewbench.engine.build import BuildOptions, build_crew
 from crewbench.engine.experiment import ExperimentConfig, Progress, config_from_experiment
-from crewbench.engine.phases import phase_of
+from crewbench.engine.phases import phase_of, phase_seconds
 from crewbench.engine.ratelimit import RateLimiter, install_rate_limit_hook
 from crewbench.engine.retry import is_transient
 from crewbench.engine.slots import experiment_cases, kickoff_inputs, slot_seed
@@ -173,7 +173,7 @@ class _Experiment:
         roles_by_role = {role_key(r.role): r for r in crew.agents.values()}
         manager_role = role_key(crew.agents[crew.manager_agent].role) if crew.manager_agent else None
         seen: set = set()
-        phases = {"planning": 0.0, "execution": 0.0, "reflection": 0.0}
+        spans: list[tuple[float, float, str]] = []
         llm_out, tool_out = [], []
         prompt = completion = 0
         cost = 0.0
@@ -189,7 +189,7 @@ class _Experiment:
             else:
                 llm_errors += 1
             if latency is not None:
-                phases[phase] += latency
+                spans.append((row["started_at"], row["finished_at"], phase))
             llm_out.append({**row, "seq": len(llm_out) + 1, "phase": phase, "latency_s": latency,
                             "cost_usd": call_cost if row.get("status") == "ok" else 0.0,
                             "status": row.get("status") or "pending"})
@@ -197,8 +197,10 @@ class _Experiment:
             phase = phase_of(row, roles_by_role, manager_role, set(seen))
             latency = (row["finished_at"] - row["started_at"]) if row.get("finished_at") and row.get("started_at") else None
             if latency is not None:
-                phases[phase] += latency
+                spans.append((row["started_at"], row["finished_at"], phase))
             tool_out.append({**row, "seq": len(tool_out) + 1, "phase": phase, "latency_s": latency})
+        # Wall-clock per phase, innermost call wins; a phase no call had stays NULL.
+        phases = phase_seconds(spans, (started, finished))
         tool_errors = sum(1 for row in tool_out if row["status"] == "error")
         run = {
             "id": run_id, "experiment_id": experiment_id, "crew_id": crew_id, "crew_name": crew.name,
@@ -206,8 +208,8 @@ class _Experiment:
             "task_type": case.task_type, "difficulty": case.difficulty, **outcome,
             "model": self.config.model, "simulated": int(self.simulated), "seed": seed,
             "started_at": started, "finished_at": finished, "latency_s": finished - started,
-            "planning_s": phases["planning"], "execution_s": phases["execution"],
-            "reflection_s": phases["reflection"], "prompt_tokens": prompt,
+            "planning_s": phases.get("planning"), "execution_s": phases.get("execution"),
+            "reflection_s": phases.get("reflection"), "prompt_tokens": prompt,
             "completion_tokens": completion, "total_tokens": prompt + completion, "cost_usd": cost,
             "llm_calls": len(llm_out), "tool_calls": len(tool_out),
             "retries": llm_errors + (attempts - 1), "llm_errors": llm_errors, "tool_errors": tool_errors,
