@@ -15,6 +15,7 @@ most its wall time. A phase no call had is absent (stored NULL), not 0.0.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from crewbench.definitions.config import role_key
@@ -61,7 +62,7 @@ def phase_seconds(spans, window: tuple[float, float] | None = None) -> dict[str,
             clipped.append((start, end, phase, rank))
     result: dict[str, float] = {phase: 0.0 for _, _, phase, _ in clipped}
     points = sorted({t for start, end, _, _ in clipped for t in (start, end)})
-    for left, right in zip(points, points[1:]):
+    for left, right in itertools.pairwise(points):
         covering = [(rank, phase) for start, end, phase, rank in clipped
                     if start <= left and end >= right]
         if covering:
