@@ -141,12 +141,15 @@ def test_verdict_not_simulated_has_no_flag(store):
     assert "SIMULATED" not in c.render(comp, "table")
 
 
-def test_zero_success_cps_ratio_is_na(store):
+def test_zero_success_cps_is_infinitely_costlier(store):
     add_experiment(store, "r", {"s": outcomes(0, 10)})
     add_experiment(store, "q", {"t": outcomes(5, 10)})
     comp = c.compare(store, ["r", "q"])
     assert comp.arms[0].summary.cps == float("inf")
-    assert comp.verdicts[0]["delta"].cps_ratio is None and "CPS n/a" in comp.verdicts[0]["text"]
+    # The reference delivered nothing: any candidate that succeeds is cheaper per success.
+    assert comp.verdicts[0]["delta"].cps_ratio == 0.0
+    back = c.compare(store, ["q", "r"]).verdicts[0]["delta"]
+    assert back.cps_ratio == float("inf")
     assert "∞ (no success)" in c.render(comp, "table")
     assert json.loads(c.render(comp, "json"))["arms"][0]["summary"]["cps"] == "inf"
 

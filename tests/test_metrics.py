@@ -110,8 +110,8 @@ def test_pass_hat_k_skips_short_groups_and_empty():
     ([("success", 0.1), ("success", 0.3)], 0.2),
     ([("success", 0.0), ("failed", 0.0)], 0.0),                          # zero cost
     ([("failed", 0.2), ("error", 0.1)], math.inf),                       # no success, money spent
-    ([("failed", 0.0)], None),                                           # 0/0
-    ([("success", None), ("failed", 0.5)], 0.5),                         # missing cost = 0
+    ([("failed", 0.0)], math.inf),                                       # no success: costliest
+    ([("success", None), ("failed", 0.5)], None),                        # unpriced, not free
     ([], None),
 ])
 def test_cost_per_success(rows, expected):

@@ -47,13 +47,16 @@ def cli():
 @click.option("--name", default=None, help="Experiment name.")
 @click.option("--policy", default=None,
               help="Governance policy: a preset (development, staging, canary, production) or policies/<name>.yaml.")
+@click.option("--price", default=None, metavar="IN/OUT",
+              help="USD per 1M input/output tokens for --model (overrides prices.yaml and the catalog).")
 @click.option("--resume", default=None, help="Resume an interrupted experiment by id; other options are ignored.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @db_option
 @workspace_option
 @friendly_errors
 def run(crew_files, scenario, reps, model, base_url, seed, concurrency, rps, timeout_s, case_ids,
-        variants, latency_scale, with_baselines, name, policy, resume, quiet, db_path, workspace_root):
+        variants, latency_scale, with_baselines, name, policy, price, resume, quiet, db_path,
+        workspace_root):
     """Run crews on a scenario's cases, many repetitions each, and record every run."""
     from crewbench.definitions.workspace import Workspace
     from crewbench.engine import ExperimentConfig, run_experiment
@@ -67,7 +70,7 @@ def run(crew_files, scenario, reps, model, base_url, seed, concurrency, rps, tim
         crews=crews, scenario=scenario, reps=reps, model=model, base_url=base_url, seed=seed,
         concurrency=concurrency, rps=rps, timeout_s=timeout_s, case_ids=list(case_ids) or None,
         variants=[v.strip() for v in variants.split(",") if v.strip()], latency_scale=latency_scale,
-        with_baselines=with_baselines, name=name, policy=policy,
+        with_baselines=with_baselines, name=name, policy=policy, price=price,
     )
     store = Store(db_path)
     bar = None

@@ -40,9 +40,14 @@ class ExperimentConfig:
     name: str | None = None
     with_baselines: bool = False
     policy: str | None = None
+    price: str | None = None        # --price IN/OUT, USD per 1M tokens; overrides prices.yaml
 
     def validate(self) -> None:
         parse_model(self.model)
+        if self.price is not None:
+            from crewbench.llm.prices import parse_price
+
+            parse_price(self.price)
         if not self.crews:
             raise RunnerError("no crew given; pass --crew FILE (one or more)")
         if not 1 <= self.reps <= MAX_REPS:

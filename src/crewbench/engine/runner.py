@@ -31,7 +31,8 @@ from crewbench.engine.ratelimit import RateLimiter, install_rate_limit_hook
 from crewbench.engine.retry import is_transient
 from crewbench.engine.slots import experiment_cases, kickoff_inputs, slot_seed
 from crewbench.errors import CrewbenchError, RunnerError
-from crewbench.llm.prices import cost_usd
+from crewbench.llm.endpoint import sim_profile_name
+from crewbench.llm.prices import cost_usd, load_price_table, resolve_price
 from crewbench.llm.profiles import parse_model
 from crewbench.llm.providers import billed_model, make_llm
 from crewbench.store import Store
@@ -48,6 +49,14 @@ class _Experiment:
         self.cancel = cancel or threading.Event()
         self.simulated = parse_model(config.model)[1] is not None
         self.billed = billed_model(config.model)
+        # sim-serve behind --base-url is simulated data too, billed like the profile it serves.
+        served = (sim_profile_name(config.base_url)
+                  if config.base_url and not self.simulated else None)
+        if served is not None:
+            self.billed = billed_model(f"sim:{served}")
+        self.stored_simulated = self.simulated or served is not None
+        self.price = resolve_price(self.billed, table=load_price_table(workspace.root),
+                                   override=config.price)
         self.lock = threading.Lock()
         self.limiter = RateLimiter(config.rps) if config.rps else None
         self.governor = None
@@ -181,17 +190,20 @@ class _Experiment:
         for row in llm_rows:
             phase = phase_of(row, roles_by_role, manager_role, seen)
             latency = (row["finished_at"] - row["started_at"]) if row.get("finished_at") and row.get("started_at") else None
-            call_cost = cost_usd(self.billed, row.get("prompt_tokens") or 0, row.get("completion_tokens") or 0)
+            # Unpriced model: cost stays NULL (unknown), never 0.0 (free).
+            call_cost = cost_usd(self.billed, row.get("prompt_tokens") or 0,
+                                 row.get("completion_tokens") or 0, self.price)
             if row.get("status") == "ok":
                 prompt += row.get("prompt_tokens") or 0
                 completion += row.get("completion_tokens") or 0
-                cost += call_cost
+                cost += call_cost or 0.0
             else:
                 llm_errors += 1
             if latency is not None:
                 spans.append((row["started_at"], row["finished_at"], phase))
             llm_out.append({**row, "seq": len(llm_out) + 1, "phase": phase, "latency_s": latency,
-                            "cost_usd": call_cost if row.get("status") == "ok" else 0.0,
+                            "cost_usd": call_cost if row.get("status") == "ok" or call_cost is None
+                            else 0.0,
                             "status": row.get("status") or "pending"})
         for row in tool_rows:
             phase = phase_of(row, roles_by_role, manager_role, set(seen))
@@ -206,11 +218,12 @@ class _Experiment:
             "id": run_id, "experiment_id": experiment_id, "crew_id": crew_id, "crew_name": crew.name,
             "scenario": scenario.name, "case_id": case.id, "variant": case.variant, "rep": rep,
             "task_type": case.task_type, "difficulty": case.difficulty, **outcome,
-            "model": self.config.model, "simulated": int(self.simulated), "seed": seed,
+            "model": self.config.model, "simulated": int(self.stored_simulated), "seed": seed,
             "started_at": started, "finished_at": finished, "latency_s": finished - started,
             "planning_s": phases.get("planning"), "execution_s": phases.get("execution"),
             "reflection_s": phases.get("reflection"), "prompt_tokens": prompt,
-            "completion_tokens": completion, "total_tokens": prompt + completion, "cost_usd": cost,
+            "completion_tokens": completion, "total_tokens": prompt + completion,
+            "cost_usd": cost if self.price is not None else None,
             "llm_calls": len(llm_out), "tool_calls": len(tool_out),
             "retries": llm_errors + (attempts - 1), "llm_errors": llm_errors, "tool_errors": tool_errors,
             "delegations": sum(1 for row in tool_out if "delegate" in (row["tool"] or "").lower()),
@@ -254,7 +267,7 @@ def run_experiment(config: ExperimentConfig, *, store: Store, workspace: Workspa
         model, profile = parse_model(config.model)
         experiment_id = store.create_experiment(
             name=config.name or f"{'+'.join(c.name for c in crews)} on {scenario.name}",
-            scenario=scenario.name, model=model, simulated=int(profile is not None),
+            scenario=scenario.name, model=model, simulated=int(experiment.stored_simulated),
             sim_profile=json.dumps(profile.describe()) if profile else None, seed=config.seed,
             reps=config.reps, concurrency=config.concurrency, variants=config.variants,
             config=config.public(), crewbench_version=__version__,
@@ -283,7 +296,7 @@ def run_experiment(config: ExperimentConfig, *, store: Store, workspace: Workspa
             for future in finished:
                 run = future.result()
                 state.done += 1
-                state.cost_usd += run["cost_usd"]
+                state.cost_usd += run["cost_usd"] or 0.0
                 status = run["status"]
                 if hasattr(state, status) and status != "other":
                     setattr(state, status, getattr(state, status) + 1)

@@ -38,7 +38,8 @@ select case_id, variant, min(task_type), min(difficulty), count(*),
   sum(status = 'escalated' and {_HIT}),
   total(cost_usd), total(total_tokens), total(llm_calls),
   sum(status = 'success' and {_HIT}),
-  sum(status not in ('success', 'escalated') and {_HIT}), max(simulated)
+  sum(status not in ('success', 'escalated') and {_HIT}), max(simulated),
+  sum(cost_usd is null)
 from runs where experiment_id = ? and crew_id is ?
 group by case_id, variant
 """
@@ -134,7 +135,7 @@ def _group(crew_id: str | None, r: tuple) -> m.Group:
     recovered, unfinished = r[11] or 0, r[12] or 0
     return m.Group(
         crew_id, r[0], r[1], r[2], r[3], n=n, successes=ok, escalated=escalated,
-        failures=n - ok, cost=r[8], tokens=int(r[9]), llm_calls=int(r[10]),
+        failures=n - ok, cost=r[8], tokens=int(r[9]), llm_calls=int(r[10]), unpriced=r[14] or 0,
         errored=recovered + errored_escalated + unfinished, errored_recovered=recovered,
         errored_escalated=errored_escalated, errored_failed=unfinished,
     )
@@ -214,8 +215,11 @@ def _pp(x):
 
 
 def _ratio(b, a):
-    if a is None or b is None or a == float("inf") or b == float("inf"):
+    inf = float("inf")
+    if a is None or b is None or a == b == inf:
         return None
+    if b == inf or a == inf:   # no success costs more than any success: infinitely costlier
+        return inf if b == inf else 0.0
     return b / a if a else None
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "hit_error",
     "is_escalated",
     "is_success",
+    "is_unpriced",
     "lab_production_gap",
     "latency_by_phase",
     "outcome_spread",
@@ -133,14 +134,14 @@ def wilson_interval(k: int, n: int, z: float = _Z95) -> Proportion:
 def ratio_per_success(total: float, successes: int, runs: int) -> float | None:
     """total / successes — the shape of CPS and tokens per success.
 
-    No runs → None. Zero successes with a positive total → ``math.inf`` (resources were spent
-    and nothing was delivered, which must rank worst, not vanish). Zero successes and a zero
-    total → None (0/0: nothing was spent and nothing delivered).
+    No runs → None. Runs but zero successes → ``math.inf``, whatever was spent: nothing was
+    delivered, so the arm ranks costliest instead of vanishing from the comparison (and a
+    verdict never falls back to counting agents). Unknown total (None, unpriced) → None.
     """
-    if runs <= 0:
+    if runs <= 0 or total is None:
         return None
     if successes <= 0:
-        return math.inf if total > 0 else None
+        return math.inf
     return total / successes
 
 
@@ -211,10 +212,16 @@ def pass_hat_k(runs: Sequence[Mapping[str, Any]], k: int | None = None) -> float
 
 def cost_per_success(runs: Sequence[Mapping[str, Any]]) -> float | None:
     """CPS = Σ cost_usd over ALL runs / successful runs. Σ cost is the guide's
-    "API calls × avg. cost per call"; failed attempts count. Missing cost counts as 0.
+    "API calls × avg. cost per call"; failed attempts count. A run with cost NULL is unpriced
+    (the model has no price), which makes CPS None — never a free $0.
     Empty and zero-success rules as in ``ratio_per_success``."""
-    total = sum(r.get("cost_usd") or 0.0 for r in runs)
+    total = None if is_unpriced(runs) else sum(r.get("cost_usd") or 0.0 for r in runs)
     return ratio_per_success(total, sum(is_success(r) for r in runs), len(runs))
+
+
+def is_unpriced(runs: Sequence[Mapping[str, Any]]) -> bool:
+    """Some run has no cost (cost_usd NULL): its model had no price. No runs → False."""
+    return any(r.get("cost_usd") is None for r in runs)
 
 
 def tokens_per_success(runs: Sequence[Mapping[str, Any]]) -> float | None:
@@ -353,6 +360,7 @@ class Group:
     cost: float = 0.0
     tokens: int = 0
     llm_calls: int = 0
+    unpriced: int = 0          # runs whose cost is NULL (model without a price)
     errored: int = 0
     errored_recovered: int = 0
     errored_escalated: int = 0
@@ -374,6 +382,7 @@ def group_runs(runs: Iterable[Mapping[str, Any]]) -> list[Group]:
         g.escalated += is_escalated(r)
         g.failures += not success
         g.cost += r.get("cost_usd") or 0.0
+        g.unpriced += r.get("cost_usd") is None
         g.tokens += r.get("total_tokens") or 0
         g.llm_calls += r.get("llm_calls") or 0
         if hit_error(r):
@@ -420,7 +429,7 @@ class Summary:
     pass_at_1: float | None
     pass_hat_k: float | None
     k: int | None
-    total_cost: float
+    total_cost: float | None   # None when unpriced
     cps: float | None
     tokens_per_success: float | None
     llm_calls: int
@@ -433,6 +442,7 @@ class Summary:
     flaky_share: float | None
     gap: dict[str, Any]
     escalated: int = 0
+    unpriced: bool = False     # no CPS: show "unpriced" and tokens per success instead
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -457,7 +467,8 @@ def summarize_groups(groups: Sequence[Group], latencies: Mapping[str, Sequence[f
     group size. Empty groups → a Summary of Nones and zeros."""
     n = sum(g.n for g in groups)
     successes = sum(g.successes for g in groups)
-    cost = sum(g.cost for g in groups)
+    unpriced = any(g.unpriced for g in groups)
+    cost = None if unpriced else sum(g.cost for g in groups)
     calls = sum(g.llm_calls for g in groups)
     k = k or (max(g.n for g in groups) if groups else None)
     hats = [pass_hat_k_estimate(g.successes, g.n, k) for g in groups] if k else []
@@ -472,7 +483,7 @@ def summarize_groups(groups: Sequence[Group], latencies: Mapping[str, Sequence[f
         cps=ratio_per_success(cost, successes, n),
         tokens_per_success=ratio_per_success(sum(g.tokens for g in groups), successes, n),
         llm_calls=calls,
-        cost_per_call=cost / calls if calls else None,
+        cost_per_call=cost / calls if calls and cost is not None else None,
         latency={p: _phase_latency(p, latencies.get(p, ()), n, presorted) for p in PHASES},
         recovery=_recovery(
             sum(g.errored for g in groups), sum(g.errored_recovered for g in groups),
@@ -484,6 +495,7 @@ def summarize_groups(groups: Sequence[Group], latencies: Mapping[str, Sequence[f
         flaky_share=(sum(0 < g.successes < g.n for g in groups) / len(groups)) if groups else None,
         gap=_gap_from_groups(groups),
         escalated=sum(g.escalated for g in groups),
+        unpriced=unpriced,
     )
 
 
