@@ -257,8 +257,8 @@ def _fmt_ratio(r: float | None) -> str:
 def verdict(a: Arm, b: Arm, alpha: float = ALPHA) -> dict[str, Any]:
     """The guide's rule: the candidate (b) is justified over the reference (a) only by a
     measurable (p < alpha) improvement in success rate or error handling (task failures: runs
-    that are not a success — a wrong or unneeded escalation is one) or in compliance (share of governed runs with
-    no policy violation), when a policy governed both arms.
+    that are not a success — a wrong or unneeded escalation is one) or in compliance (share of
+    governed runs with no policy violation), when a policy governed both arms.
     Kinds: justified, regression, not justified (no measurable gain, costlier or more agents),
     no measurable difference (no gain, not costlier)."""
     d = compare_arms(a, b)
