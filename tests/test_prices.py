@@ -110,7 +110,7 @@ def test_cli_run_with_unpriced_model_says_unpriced_and_with_price_flag_costs(tmp
     priced = CliRunner().invoke(cli, [*args, "--price", "2/8"])
     assert priced.exit_code == 0, priced.output
     store = Store(db)
-    costs = [r["cost_usd"] for e in store.db.query("select id from experiments")
+    costs = [r["cost_usd"] for e in store.db.query("select id from experiments order by created_at")
              for r in store.runs(e["id"])]
     store.close()
     assert costs[0] is None and costs[1] > 0
