@@ -82,7 +82,7 @@ def test_latency_stack_uses_requested_stat(store):
 
 def test_recovery_breakdown_shares(store):
     add_experiment(store, "err", {"k": [{"status": "success", "retries": 1},
-                                        {"status": "escalated"}, {"status": "error"},
+                                        {"status": "escalated", "retries": 1}, {"status": "error"},
                                         {"status": "error"}]})
     fig = charts.recovery_breakdown(arms(store, "err"))
     assert [t.y[0] for t in fig.data] == [0.25, 0.25, 0.5]

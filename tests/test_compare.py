@@ -127,15 +127,14 @@ def test_verdict_kinds(store, ref, cand, cand_cost, kind, fragment):
     assert v["text"].endswith("[simulated data]")
 
 
-def test_verdict_error_handling_counts_without_success_gain(store):
-    # Same success; the crew hands the hard cases to a human instead of answering wrong.
+def test_verdict_unneeded_escalations_are_no_gain(store):
+    # Same success; the crew hands cases it gets wrong to a human: a wrong escalation is a
+    # failure (a needed one would have status success), so nothing justifies the crew.
     add_experiment(store, "ref", {"solo": outcomes(40, 80)})
     add_experiment(store, "cand", {"crew": outcomes(40, 80, other="escalated", cost_usd=0.02)})
     v = c.verdict(*c.load_arms(store, ["ref", "cand"]))
-    assert v["kind"] == "justified"
+    assert v["kind"] == "not justified"
     assert "+0.0 pp success (95% CI +0.0 to +0.0 pp, p = 1)" in v["text"]
-    assert "task failure −50.0 pp (p = 0.0039)" in v["text"]
-    assert v["text"].endswith("paired by case over 10 cases; Holm-corrected over 2 tests [simulated data]")
 
 
 def test_verdict_not_simulated_has_no_flag(store):
@@ -146,12 +145,15 @@ def test_verdict_not_simulated_has_no_flag(store):
     assert "SIMULATED" not in c.render(comp, "table")
 
 
-def test_zero_success_cps_ratio_is_na(store):
+def test_zero_success_cps_is_infinitely_costlier(store):
     add_experiment(store, "r", {"s": outcomes(0, 10)})
     add_experiment(store, "q", {"t": outcomes(5, 10)})
     comp = c.compare(store, ["r", "q"])
     assert comp.arms[0].summary.cps == float("inf")
-    assert comp.verdicts[0]["delta"].cps_ratio is None and "CPS n/a" in comp.verdicts[0]["text"]
+    # The reference delivered nothing: any candidate that succeeds is cheaper per success.
+    assert comp.verdicts[0]["delta"].cps_ratio == 0.0
+    back = c.compare(store, ["q", "r"]).verdicts[0]["delta"]
+    assert back.cps_ratio == float("inf")
     assert "∞ (no success)" in c.render(comp, "table")
     assert json.loads(c.render(comp, "json"))["arms"][0]["summary"]["cps"] == "inf"
 

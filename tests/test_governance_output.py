@@ -49,7 +49,9 @@ def test_high_risk_checkpoint_escalates(tmp_path):
     store = Store(tmp_path / "runs.db")
     experiment = run(ws, store, [single_crew(ws, ["team_directory"], ["read"])], policy="reviewed", reps=2)
     runs = store.runs(experiment)
-    assert {r["status"] for r in runs} == {"escalated"}
+    assert {r["ending"] for r in runs} == {"escalated"}
+    # The checkpoint hands the output to a person; a correct output held there is a success.
+    assert all(r["status"] == ("success" if r["passed"] else "escalated") for r in runs)
     assert all("human review" in r["grade_reason"] for r in runs)
     rows = decisions(store, rule="output.human_review")
     assert len(rows) == 2 and {r["action"] for r in rows} == {"escalated"}

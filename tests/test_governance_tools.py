@@ -82,7 +82,8 @@ def test_batch_approval_policy(tmp_path, decision, status, ran, action):
     experiment = run(ws, store, [crew], policy="batch")
     [result] = store.runs(experiment)
     if status:
-        assert result["status"] == status and "delete_ticket" in result["grade_reason"]
+        # The run is handed to a human (ending); whether it is a success is the grader's call.
+        assert result["ending"] == status and "delete_ticket" in result["grade_reason"]
     else:
         assert result["status"] in ("success", "failed")
     assert bool(deleted(ws)) is ran

@@ -28,7 +28,8 @@ def test_crew_runs_through_openai_provider_with_a_retried_429(workspace, store, 
     assert server.stats["429"] == 1
     assert server.stats["ok"] >= 4, "the crew kept going after the 429"
     assert row["status"] != "error", row["error"]
-    assert row["simulated"] == 0, "a provider run is recorded as a provider run"
+    # The provider path ran, but against crewbench's own simulator: the data is simulated.
+    assert row["simulated"] == 1, "a sim-serve run is recorded as simulated"
     calls = store.llm_calls(row["id"])
     assert {c["agent"] for c in calls} >= {"Support Lead", "Support Router"}
     assert row["prompt_tokens"] == sum(c["prompt_tokens"] for c in calls if c["status"] == "ok") > 0

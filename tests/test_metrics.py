@@ -110,8 +110,8 @@ def test_pass_hat_k_skips_short_groups_and_empty():
     ([("success", 0.1), ("success", 0.3)], 0.2),
     ([("success", 0.0), ("failed", 0.0)], 0.0),                          # zero cost
     ([("failed", 0.2), ("error", 0.1)], math.inf),                       # no success, money spent
-    ([("failed", 0.0)], None),                                           # 0/0
-    ([("success", None), ("failed", 0.5)], 0.5),                         # missing cost = 0
+    ([("failed", 0.0)], math.inf),                                       # no success: costliest
+    ([("success", None), ("failed", 0.5)], None),                        # unpriced, not free
     ([], None),
 ])
 def test_cost_per_success(rows, expected):
@@ -159,19 +159,21 @@ def test_latency_by_phase_budgets_and_missing():
 # ---------------------------------------------------------------- errors
 def test_error_recovery_shares():
     runs = [
-        run("success", rep=0, retries=1),           # recovered
-        run("failed", rep=1, llm_errors=1),         # recovered (graded after the error)
-        run("escalated", rep=2),                    # escalated
+        run("success", rep=0, retries=1),           # faulted, then correct: recovered
+        run("failed", rep=1, llm_errors=1),         # faulted, then wrong: failed, not recovered
+        run("escalated", rep=2),                    # escalated without a fault: not counted
+        run("escalated", rep=7, retries=1),         # faulted, handed to a human: escalated
         run("error", rep=3),                        # failed
         run("rate_limited", rep=4, tool_errors=1),  # failed
+        run("rejected", rep=8),                     # no answer is a fault, as in SQL: failed
         run("success", rep=5),                      # never hit an error
         run("failed", rep=6),                       # never hit an error
     ]
     rec = m.error_recovery(runs)
-    assert (rec.errored, rec.recovered, rec.escalated, rec.failed) == (5, 2, 1, 2)
-    assert rec.recovered_share == pytest.approx(0.4)
-    assert rec.escalated_share == pytest.approx(0.2)
-    assert rec.failed_share == pytest.approx(0.4)
+    assert (rec.errored, rec.recovered, rec.escalated, rec.failed) == (6, 1, 1, 4)
+    assert rec.recovered_share == pytest.approx(1 / 6)
+    assert rec.escalated_share == pytest.approx(1 / 6)
+    assert rec.failed_share == pytest.approx(4 / 6)
 
 
 @pytest.mark.parametrize("runs", [[], [run("success"), run("failed", rep=1)]])
@@ -181,7 +183,8 @@ def test_error_recovery_nothing_errored(runs):
 
 
 @pytest.mark.parametrize("statuses, k", [
-    (["success", "escalated", "failed", "error", "rejected", "rate_limited"], 4),
+    # A non-success escalation is a failure too (a needed one has status success).
+    (["success", "escalated", "failed", "error", "rejected", "rate_limited"], 5),
     (["failed"] * 3, 3),
     (["success"], 0),
 ])

@@ -54,6 +54,8 @@ def cli():
 @click.option("--name", default=None, help="Experiment name.")
 @click.option("--policy", default=None,
               help="Governance policy: a preset (development, staging, canary, production) or policies/<name>.yaml.")
+@click.option("--price", default=None, metavar="IN/OUT",
+              help="USD per 1M input/output tokens for --model (overrides prices.yaml and the catalog).")
 @click.option("--resume", default=None, help="Resume an interrupted experiment by id; other options are ignored.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--max-tokens", default=1024, show_default=True, type=int,
@@ -72,9 +74,9 @@ def cli():
 @workspace_option
 @friendly_errors
 def run(crew_files, scenario, reps, model, base_url, seed, concurrency, rps, timeout_s, case_ids,
-        variants, latency_scale, with_baselines, with_budget_twins, with_null_agent, name, policy, resume,
-        quiet, max_tokens, repair_tool_calls, record, replay, max_cost, max_error_rate, db_path,
-        workspace_root, virtual=False):
+        variants, latency_scale, with_baselines, with_budget_twins, with_null_agent, name, policy,
+        price, resume, quiet, max_tokens, repair_tool_calls, record, replay, max_cost,
+        max_error_rate, db_path, workspace_root, virtual=False):
     """Run crews on a scenario's cases, many repetitions each, and record every run.
 
     \b
@@ -98,7 +100,7 @@ def run(crew_files, scenario, reps, model, base_url, seed, concurrency, rps, tim
         concurrency=concurrency, rps=rps, timeout_s=timeout_s, case_ids=list(case_ids) or None,
         variants=[v.strip() for v in variants.split(",") if v.strip()], latency_scale=latency_scale,
         with_baselines=with_baselines, name=name, policy=policy, virtual_clock=virtual,
-        with_budget_twins=with_budget_twins, with_null_agent=with_null_agent,
+        with_budget_twins=with_budget_twins, with_null_agent=with_null_agent, price=price,
         max_tokens=max_tokens or None,
         repair_tool_calls=repair_tool_calls, max_cost_usd=max_cost,
         record=str(run_support.cassette_path(db_path)) if record else None, replay=replay,

@@ -50,9 +50,14 @@ class ExperimentConfig:
     record: str | None = None                     # cassette path to record provider traffic into
     replay: str | None = None                     # cassette path to answer provider calls from
     max_cost_usd: float | None = None             # stop starting runs once spend reaches this
+    price: str | None = None        # --price IN/OUT, USD per 1M tokens; overrides prices.yaml
 
     def validate(self) -> None:
         parse_model(self.model)
+        if self.price is not None:
+            from crewbench.llm.prices import parse_price
+
+            parse_price(self.price)
         if not self.crews:
             raise RunnerError("no crew given; pass --crew FILE (one or more)")
         if not 1 <= self.reps <= MAX_REPS:

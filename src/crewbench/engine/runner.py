@@ -22,18 +22,20 @@ from crewbench import __version__
 from crewbench.compat.crewai_compat import is_delegation_tool
 from crewbench.definitions.baseline import derive_baseline, is_null_agent, with_fair_baselines
 from crewbench.definitions.config import role_key
+from crewbench.definitions.outcomes import Status, classify
 from crewbench.definitions.scenario import Grade
 from crewbench.definitions.workspace import Workspace
 from crewbench.engine.build import BuildOptions, branch_task_names, build_crew
 from crewbench.engine.experiment import ExperimentConfig, Progress, config_from_experiment
-from crewbench.engine.phases import phase_of
+from crewbench.engine.phases import phase_of, phase_seconds
 from crewbench.engine.ratelimit import RateLimiter, install_rate_limit_hook
 from crewbench.engine.retry import is_transient
 from crewbench.engine.slots import experiment_cases, kickoff_inputs, slot_seed
 from crewbench.engine.textcalls import RepairStats, install_repair, is_context_overflow
 from crewbench.engine.textcalls_run import react_tool_names, storable_run, text_call_causes
 from crewbench.errors import CrewbenchError, RunnerError
-from crewbench.llm.prices import cost_usd
+from crewbench.llm.endpoint import sim_profile_name
+from crewbench.llm.prices import cost_usd, load_price_table, resolve_price
 from crewbench.llm.profiles import parse_model
 from crewbench.llm.providers import billed_model, make_llm
 from crewbench.scoring.configured import judge_model
@@ -53,6 +55,14 @@ class _Experiment:
         # Virtual time only means something for the simulator: real providers take real time.
         self.virtual = self.simulated and config.virtual_clock
         self.billed = billed_model(config.model)
+        # sim-serve behind --base-url is simulated data too, billed like the profile it serves.
+        served = (sim_profile_name(config.base_url)
+                  if config.base_url and not self.simulated else None)
+        if served is not None:
+            self.billed = billed_model(f"sim:{served}")
+        self.stored_simulated = self.simulated or served is not None
+        self.price = resolve_price(self.billed, table=load_price_table(workspace.root),
+                                   override=config.price)
         self.lock = threading.Lock()
         self.limiter = RateLimiter(config.rps) if config.rps else None
         self.governor = None
@@ -83,8 +93,8 @@ class _Experiment:
             refusal = self.governor.admit(run_id=run_id, crew=crew, scenario=scenario, case=case)
             if refusal is not None:
                 status, reason = refusal
-                outcome = {"status": status, "error": reason, "output": None, "passed": 0,
-                           "score": 0.0, "grade_reason": reason}
+                outcome = {**classify(passed=None, no_answer=status), "error": reason,
+                           "output": None, "passed": 0, "score": 0.0, "grade_reason": reason}
                 return self._record(run_id, experiment_id, crew, crew_id, scenario, case, rep, seed,
                                     started, time.time(), 0, outcome, [], [])
         while True:
@@ -108,7 +118,8 @@ class _Experiment:
         exc = result.get("exception")
         causes = text_call_causes(result, crew, exc)
         if exc is not None:
-            outcome = {"status": "error", "error": f"{type(exc).__name__}: {exc}"[:2000], "output": None,
+            outcome = {**classify(passed=None, no_answer=Status.ERROR),
+                       "error": f"{type(exc).__name__}: {exc}"[:2000], "output": None,
                        "passed": 0, "score": 0.0, "grade_reason": None}
         else:
             grade: Grade = result["grade"]
@@ -118,8 +129,10 @@ class _Experiment:
                 grade, output = self.governor.review_output(run_id=run_id, crew=crew, scenario=scenario,
                                                             case=case, output=output, grade=grade)
                 result["output"] = output
-            status = "escalated" if grade.escalated else ("success" if grade.passed else "failed")
-            outcome = {"status": status, "error": None, "output": result["output"][:20000],
+            # A needed escalation the grader passes is a success; see definitions/outcomes.py.
+            outcome = {**classify(passed=grade.passed, escalated=grade.escalated,
+                                  expected=case.expected),
+                       "error": None, "output": result["output"][:20000],
                        "passed": int(grade.passed), "score": float(grade.score), "grade_reason": grade.reason}
         outcome.update(causes)
         return self._record(run_id, experiment_id, crew, crew_id, scenario, case, rep, seed, started,
@@ -223,7 +236,7 @@ class _Experiment:
         roles_by_role = {role_key(r.role): r for r in crew.agents.values()}
         manager_role = role_key(crew.agents[crew.manager_agent].role) if crew.manager_agent else None
         seen: set = set()
-        phases = {"planning": 0.0, "execution": 0.0, "reflection": 0.0}
+        spans: list[tuple[float, float, str]] = []
         llm_out, tool_out = [], []
         prompt = completion = 0
         cost = 0.0
@@ -231,34 +244,40 @@ class _Experiment:
         for row in llm_rows:
             phase = phase_of(row, roles_by_role, manager_role, seen)
             latency = (row["finished_at"] - row["started_at"]) if row.get("finished_at") and row.get("started_at") else None
-            call_cost = cost_usd(self.billed, row.get("prompt_tokens") or 0, row.get("completion_tokens") or 0)
+            # Unpriced model: cost stays NULL (unknown), never 0.0 (free).
+            call_cost = cost_usd(self.billed, row.get("prompt_tokens") or 0,
+                                 row.get("completion_tokens") or 0, self.price)
             if row.get("status") == "ok":
                 prompt += row.get("prompt_tokens") or 0
                 completion += row.get("completion_tokens") or 0
-                cost += call_cost
+                cost += call_cost or 0.0
             else:
                 llm_errors += 1
             if latency is not None:
-                phases[phase] += latency
+                spans.append((row["started_at"], row["finished_at"], phase))
             llm_out.append({**row, "seq": len(llm_out) + 1, "phase": phase, "latency_s": latency,
-                            "cost_usd": call_cost if row.get("status") == "ok" else 0.0,
+                            "cost_usd": call_cost if row.get("status") == "ok" or call_cost is None
+                            else 0.0,
                             "status": row.get("status") or "pending"})
         for row in tool_rows:
             phase = phase_of(row, roles_by_role, manager_role, set(seen))
             latency = (row["finished_at"] - row["started_at"]) if row.get("finished_at") and row.get("started_at") else None
             if latency is not None:
-                phases[phase] += latency
+                spans.append((row["started_at"], row["finished_at"], phase))
             tool_out.append({**row, "seq": len(tool_out) + 1, "phase": phase, "latency_s": latency})
+        # Wall-clock per phase, innermost call wins; a phase no call had stays NULL.
+        phases = phase_seconds(spans, (started, finished))
         tool_errors = sum(1 for row in tool_out if row["status"] == "error")
         run = {
             "id": run_id, "experiment_id": experiment_id, "crew_id": crew_id, "crew_name": crew.name,
             "scenario": scenario.name, "case_id": case.id, "variant": case.variant, "rep": rep,
             "task_type": case.task_type, "difficulty": case.difficulty, **outcome,
-            "model": self.config.model, "simulated": int(self.simulated), "seed": seed,
+            "model": self.config.model, "simulated": int(self.stored_simulated), "seed": seed,
             "started_at": started, "finished_at": finished, "latency_s": finished - started,
-            "planning_s": phases["planning"], "execution_s": phases["execution"],
-            "reflection_s": phases["reflection"], "prompt_tokens": prompt,
-            "completion_tokens": completion, "total_tokens": prompt + completion, "cost_usd": cost,
+            "planning_s": phases.get("planning"), "execution_s": phases.get("execution"),
+            "reflection_s": phases.get("reflection"), "prompt_tokens": prompt,
+            "completion_tokens": completion, "total_tokens": prompt + completion,
+            "cost_usd": cost if self.price is not None else None,
             "llm_calls": len(llm_out), "tool_calls": len(tool_out),
             "retries": llm_errors + (attempts - 1), "llm_errors": llm_errors, "tool_errors": tool_errors,
             "delegations": sum(1 for row in tool_out if is_delegation_tool(row["tool"])),
@@ -308,7 +327,7 @@ def run_experiment(config: ExperimentConfig, *, store: Store, workspace: Workspa
         model, profile = parse_model(config.model)
         experiment_id = store.create_experiment(
             name=config.name or f"{'+'.join(c.name for c in crews)} on {scenario.name}",
-            scenario=scenario.name, model=model, simulated=int(profile is not None),
+            scenario=scenario.name, model=model, simulated=int(experiment.stored_simulated),
             sim_profile=json.dumps(profile.describe()) if profile else None, seed=config.seed,
             reps=config.reps, concurrency=config.concurrency, variants=config.variants,
             config={**config.public(), "scenario_hash": scenario.content_hash()},
@@ -342,7 +361,7 @@ def run_experiment(config: ExperimentConfig, *, store: Store, workspace: Workspa
             for future in finished:
                 run = future.result()
                 state.done += 1
-                state.cost_usd += run["cost_usd"]
+                state.cost_usd += run["cost_usd"] or 0.0
                 status = run["status"]
                 if hasattr(state, status) and status != "other":
                     setattr(state, status, getattr(state, status) + 1)

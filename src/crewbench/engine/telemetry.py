@@ -5,6 +5,10 @@ working for; CrewAI runs handlers in a copy of the emitting thread's context (an
 threads copy the context too), so every event lands on the right run even with many runs in
 flight. Tokens come from each ``LLMCallCompletedEvent.usage`` — never from CrewAI's per-LLM
 lifetime counters, which double count when an instance is shared or reused.
+
+Events of one call may arrive in any order (CrewAI can deliver Started after Completed under
+load), so each handler only fills in its own fields and never resets another's: the record of
+a call is the same whatever the order.
 """
 
 from __future__ import annotations
@@ -82,12 +86,20 @@ def ensure_listener() -> None:
             if recorder is None:
                 return
             with recorder.lock:
-                recorder.llm[event.call_id] = {
-                    "seq": recorder.next_seq(), "agent": event.agent_role, "task": event.task_name,
-                    "model": event.model, "status": "pending", "error": None,
-                    "prompt_tokens": 0, "completion_tokens": 0,
-                    "started_at": _ts(event.timestamp), "finished_at": None, "call_type": None,
-                }
+                # Completed/Failed may have been delivered first: fill in only what is missing,
+                # so a late Started never resets a finished call to pending with 0 tokens.
+                record = recorder.llm.get(event.call_id)
+                if record is None:
+                    record = recorder.llm[event.call_id] = {
+                        "seq": recorder.next_seq(), "status": "pending", "error": None,
+                        "prompt_tokens": 0, "completion_tokens": 0, "finished_at": None,
+                        "call_type": None,
+                    }
+                record["started_at"] = _ts(event.timestamp)
+                for key, value in (("agent", event.agent_role), ("task", event.task_name),
+                                   ("model", event.model)):
+                    if record.get(key) is None:
+                        record[key] = value
 
         @crewai_event_bus.on(LLMCallCompletedEvent)
         def _llm_completed(source, event):
@@ -98,7 +110,7 @@ def ensure_listener() -> None:
             with recorder.lock:
                 record = recorder.llm.setdefault(event.call_id, {
                     "seq": recorder.next_seq(), "agent": event.agent_role, "task": event.task_name,
-                    "model": event.model, "started_at": _ts(event.timestamp), "error": None,
+                    "model": event.model, "started_at": None, "error": None,
                 })
                 record.update(
                     status="ok",
@@ -116,7 +128,7 @@ def ensure_listener() -> None:
             with recorder.lock:
                 record = recorder.llm.setdefault(event.call_id, {
                     "seq": recorder.next_seq(), "agent": event.agent_role, "task": event.task_name,
-                    "model": event.model, "started_at": _ts(event.timestamp),
+                    "model": event.model, "started_at": None,
                     "prompt_tokens": 0, "completion_tokens": 0, "call_type": None,
                 })
                 record.update(status="error", error=_text(event.error, 500), finished_at=_ts(event.timestamp))

@@ -62,7 +62,9 @@ def summarize(runs: list[dict], decisions: list[dict]) -> dict[str, Any]:
                 redacted_entities.update(json.loads(decision.get("detail") or "{}"))
             except (ValueError, TypeError):
                 pass
-    intervened |= {run["id"] for run in runs if run.get("status") == "escalated"}
+    # A needed escalation has status success since schema v3; ``ending`` still says escalated.
+    escalated_runs = [r for r in runs if "escalated" in (r.get("status"), r.get("ending"))]
+    intervened |= {run["id"] for run in escalated_runs}
     redacted_runs = len({d["run_id"] for d in decisions if d.get("action") == "redacted"})
     count = len(governed)
     return {
@@ -70,7 +72,7 @@ def summarize(runs: list[dict], decisions: list[dict]) -> dict[str, Any]:
         "governed_runs": count,
         "rejected": sum(1 for run in runs if run.get("status") == "rejected"),
         "rate_limited": sum(1 for run in runs if run.get("status") == "rate_limited"),
-        "escalated": sum(1 for run in runs if run.get("status") == "escalated"),
+        "escalated": len(escalated_runs),
         "decisions": len(decisions),
         "policy_violations": violations,
         "violations_per_run": violations / count if count else None,

@@ -150,6 +150,10 @@ def _findings(messages, limit: int = 700) -> str:
     seen = []
     for message in messages or ():
         content = message.get("content")
+        if message.get("role") == "system":
+            # The ReAct format instructions say "Observation: ... Final Answer: ..."; copied into
+            # the notes, CrewAI's parser took that "Final Answer:" and dropped the real answer.
+            continue
         if message.get("role") == "tool" and isinstance(content, str):
             seen.append(content)
         elif isinstance(content, str) and "Observation:" in content:

@@ -143,7 +143,8 @@ class SimServer:
 
             def do_GET(self):
                 if self.path.rstrip("/") in ("/v1/models", "/models"):
-                    self._send(200, {"object": "list", "data": [{"id": f"sim-{server.profile.name}", "object": "model"}]})
+                    self._send(200, {"object": "list", "data": [{"id": f"sim-{server.profile.name}", "object": "model",
+                                                            "owned_by": "crewbench-sim"}]})
                 elif self.path == "/_received":
                     self._send(200, {"received": list(server.received), "stats": server.stats})
                 elif self.path == "/health":

@@ -41,15 +41,18 @@ NULL_PASS_SHARE = 0.05   # a do-nothing agent passing more cases than this flags
 ROLLBACK_PP = 3.0   # guide: canary rolls back on an error-rate increase > 3% (read as points)
 
 # Aggregates are kept to what SQLite evaluates cheaply; the rest is derived in _group():
-# status 'error' and 'escalated' always count as having hit an error, and NULL > 0 is NULL,
-# which sum() skips — the same as metrics.hit_error treating a missing counter as 0.
-_HIT = "(retries > 0 or llm_errors > 0 or tool_errors > 0)"
+# a fault is metrics.hit_error: a counter > 0 or a status without an answer (NULL > 0 is NULL,
+# which sum() skips, as hit_error treats a missing counter as 0). Fault outcomes partition it.
+_HIT = ("(retries > 0 or llm_errors > 0 or tool_errors > 0"
+        " or status in ('error', 'rejected', 'rate_limited'))")
 _GROUP_SQL = f"""
 select case_id, variant, min(task_type), min(difficulty), count(*),
-  sum(status = 'success'), sum(status = 'escalated'), sum(status = 'error'),
+  sum(status = 'success'), sum(ending = 'escalated' or status = 'escalated'),
+  sum(status = 'escalated' and {_HIT}),
   total(cost_usd), total(total_tokens), total(llm_calls),
-  sum(status in ('success', 'failed') and {_HIT}),
-  sum(status in ('rejected', 'rate_limited') and {_HIT}), max(simulated)
+  sum(status = 'success' and {_HIT}),
+  sum(status not in ('success', 'escalated') and {_HIT}), max(simulated),
+  sum(cost_usd is null)
 from runs where experiment_id = ? and crew_id is ?
 group by case_id, variant
 """
@@ -165,13 +168,13 @@ def _governance(store, experiment_id: str, crew_id: str | None) -> dict[str, Any
 
 
 def _group(crew_id: str | None, r: tuple) -> m.Group:
-    n, ok, escalated, errors = r[4], r[5] or 0, r[6] or 0, r[7] or 0
-    recovered, unfinished = r[11] or 0, errors + (r[12] or 0)
+    n, ok, escalated, errored_escalated = r[4], r[5] or 0, r[6] or 0, r[7] or 0
+    recovered, unfinished = r[11] or 0, r[12] or 0
     return m.Group(
         crew_id, r[0], r[1], r[2], r[3], n=n, successes=ok, escalated=escalated,
-        failures=n - ok - escalated, cost=r[8], tokens=int(r[9]), llm_calls=int(r[10]),
-        errored=recovered + escalated + unfinished, errored_recovered=recovered,
-        errored_escalated=escalated, errored_failed=unfinished,
+        failures=n - ok, cost=r[8], tokens=int(r[9]), llm_calls=int(r[10]), unpriced=r[14] or 0,
+        errored=recovered + errored_escalated + unfinished, errored_recovered=recovered,
+        errored_escalated=errored_escalated, errored_failed=unfinished,
     )
 
 
@@ -224,9 +227,12 @@ def scorecard(arm: Arm, reference: Arm | None = None) -> dict[str, Any]:
                    s.runs > 0)]
     for phase in m.PHASES:
         lat = s.latency[phase]
+        # A phase the crew does not have (no run recorded it) is not measured, not passed.
+        unmeasured = lat.n == 0 and phase != "latency_s" and s.runs > 0
         items.append(_item(f"latency_{phase}", "staging",
                            f"{phase.removesuffix('_s').replace('latency', 'end-to-end')} "
-                           f"p95 < {lat.budget:g} s", lat.p95, lat.within_budget))
+                           f"p95 < {lat.budget:g} s" + (" (not measured)" if unmeasured else ""),
+                           lat.p95, lat.within_budget, optional=unmeasured))
     failure = s.task_failure.rate
     items.append(_item("task_failure", "canary", f"task failure < {m.FAILURE_TARGET:.0%}",
                        failure, None if failure is None else failure < m.FAILURE_TARGET))

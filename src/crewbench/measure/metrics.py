@@ -31,10 +31,13 @@ __all__ = [
     "Recovery",
     "Summary",
     "cost_per_success",
+    "ending_of",
     "error_recovery",
     "group_runs",
     "hit_error",
+    "is_escalated",
     "is_success",
+    "is_unpriced",
     "lab_production_gap",
     "latency_by_phase",
     "outcome_spread",
@@ -59,21 +62,45 @@ FAILURE_TARGET = 0.08      # guide: < 8% total task failure rate
 BUDGETS = {"planning_s": 1.2, "execution_s": 0.8, "reflection_s": 0.4, "latency_s": 2.5}
 PHASES = ("planning_s", "execution_s", "reflection_s", "latency_s")
 _Z95 = 1.959963984540054
-# Statuses that end without a graded answer and without a human taking over.
+# Statuses that end without a graded answer: a fault whatever the counters say. compare.py's
+# SQL uses the same three (``status`` names the ending for them, see definitions/outcomes.py).
 _UNFINISHED = frozenset({"error", "rejected", "rate_limited"})
+_ENDING_OF_STATUS = {"escalated": "escalated", "error": "errored", "rejected": "rejected",
+                     "rate_limited": "rate_limited"}
 
 
 def is_success(run: Mapping[str, Any]) -> bool:
-    """Only ``success`` counts; escalated/failed/error/rejected/rate_limited do not."""
+    """A success is a correct outcome, whatever the ending: a needed escalation counts.
+    Rows without ``outcome`` (written before schema v3) fall back to ``status == success``."""
+    outcome = run.get("outcome")
+    if outcome is not None:
+        return outcome == "correct"
     return run.get("status") == SUCCESS
 
 
+def ending_of(run: Mapping[str, Any]) -> str:
+    """How a run ended; rows without ``ending`` derive it from ``status``."""
+    return run.get("ending") or _ENDING_OF_STATUS.get(run.get("status"), "completed")
+
+
+def is_escalated(run: Mapping[str, Any]) -> bool:
+    return ending_of(run) == "escalated"
+
+
 def hit_error(run: Mapping[str, Any]) -> bool:
-    """A run "hit an error" if anything went wrong on the way, even if it recovered."""
+    """A run hit a fault: a retry, a failed LLM or tool call, or an ending without an answer
+    (error, rejected, rate_limited). An escalation alone is no fault."""
     return bool(
         (run.get("retries") or 0) > 0 or (run.get("llm_errors") or 0) > 0
-        or (run.get("tool_errors") or 0) > 0 or run.get("status") in ("error", "escalated")
+        or (run.get("tool_errors") or 0) > 0 or run.get("status") in _UNFINISHED
     )
+
+
+def _fault_outcome(run: Mapping[str, Any]) -> str:
+    """recovered (then correct) / escalated (then handed to a human) / failed (neither)."""
+    if is_success(run):
+        return "recovered"
+    return "escalated" if is_escalated(run) else "failed"
 
 
 # ---------------------------------------------------------------- formulas on counts
@@ -107,14 +134,14 @@ def wilson_interval(k: int, n: int, z: float = _Z95) -> Proportion:
 def ratio_per_success(total: float, successes: int, runs: int) -> float | None:
     """total / successes — the shape of CPS and tokens per success.
 
-    No runs → None. Zero successes with a positive total → ``math.inf`` (resources were spent
-    and nothing was delivered, which must rank worst, not vanish). Zero successes and a zero
-    total → None (0/0: nothing was spent and nothing delivered).
+    No runs → None. Runs but zero successes → ``math.inf``, whatever was spent: nothing was
+    delivered, so the arm ranks costliest instead of vanishing from the comparison (and a
+    verdict never falls back to counting agents). Unknown total (None, unpriced) → None.
     """
-    if runs <= 0:
+    if runs <= 0 or total is None:
         return None
     if successes <= 0:
-        return math.inf if total > 0 else None
+        return math.inf
     return total / successes
 
 
@@ -185,10 +212,16 @@ def pass_hat_k(runs: Sequence[Mapping[str, Any]], k: int | None = None) -> float
 
 def cost_per_success(runs: Sequence[Mapping[str, Any]]) -> float | None:
     """CPS = Σ cost_usd over ALL runs / successful runs. Σ cost is the guide's
-    "API calls × avg. cost per call"; failed attempts count. Missing cost counts as 0.
+    "API calls × avg. cost per call"; failed attempts count. A run with cost NULL is unpriced
+    (the model has no price), which makes CPS None — never a free $0.
     Empty and zero-success rules as in ``ratio_per_success``."""
-    total = sum(r.get("cost_usd") or 0.0 for r in runs)
+    total = None if is_unpriced(runs) else sum(r.get("cost_usd") or 0.0 for r in runs)
     return ratio_per_success(total, sum(is_success(r) for r in runs), len(runs))
+
+
+def is_unpriced(runs: Sequence[Mapping[str, Any]]) -> bool:
+    """Some run has no cost (cost_usd NULL): its model had no price. No runs → False."""
+    return any(r.get("cost_usd") is None for r in runs)
 
 
 def tokens_per_success(runs: Sequence[Mapping[str, Any]]) -> float | None:
@@ -253,20 +286,20 @@ def _recovery(errored: int, recovered: int, escalated: int, failed: int) -> Reco
 
 
 def error_recovery(runs: Sequence[Mapping[str, Any]]) -> Recovery:
-    """Among runs with ``hit_error``: recovered = ended graded (success or failed) after the
-    error; escalated = status escalated; failed = ended without a grade (error, and also
-    rejected/rate_limited, so the three shares sum to 1). None shares if nothing errored."""
-    statuses = Counter(r.get("status") for r in runs if hit_error(r))
-    recovered = statuses[SUCCESS] + statuses["failed"]
-    failed = sum(statuses[s] for s in _UNFINISHED)
-    return _recovery(recovered + statuses["escalated"] + failed, recovered,
-                     statuses["escalated"], failed)
+    """Only runs with ``hit_error`` count. recovered = faulted and then correct; escalated =
+    faulted, not correct, and handed to a human; failed = faulted and neither (wrong, error,
+    rejected, rate_limited). The three partition the faulted runs, so shares sum to 1; None
+    shares if nothing faulted."""
+    counts = Counter(_fault_outcome(r) for r in runs if hit_error(r))
+    return _recovery(sum(counts.values()), counts["recovered"], counts["escalated"],
+                     counts["failed"])
 
 
 def task_failure_rate(runs: Sequence[Mapping[str, Any]]) -> Proportion:
-    """Runs that neither succeeded nor went to a human (failed, error, rejected, rate_limited)
-    / all runs, with Wilson interval; the guide's target is < 8%. No runs → empty Proportion."""
-    failures = sum(r.get("status") not in (SUCCESS, "escalated") for r in runs)
+    """Runs that are not a success / all runs, with Wilson interval: wrong answers, wrong or
+    unneeded escalations, errors, rejections, rate limits. A needed escalation is a success,
+    not a failure. The guide's target is < 8%. No runs → empty Proportion."""
+    failures = sum(not is_success(r) for r in runs)
     return wilson_interval(failures, len(runs))
 
 
@@ -322,11 +355,12 @@ class Group:
     difficulty: Any = None
     n: int = 0
     successes: int = 0
-    escalated: int = 0
-    failures: int = 0          # task failures: not success, not escalated
+    escalated: int = 0         # runs that ended escalated (successful or not)
+    failures: int = 0          # task failures: not success
     cost: float = 0.0
     tokens: int = 0
     llm_calls: int = 0
+    unpriced: int = 0          # runs whose cost is NULL (model without a price)
     errored: int = 0
     errored_recovered: int = 0
     errored_escalated: int = 0
@@ -342,22 +376,21 @@ def group_runs(runs: Iterable[Mapping[str, Any]]) -> list[Group]:
         if g is None:
             g = groups[key] = Group(*key, task_type=r.get("task_type"),
                                     difficulty=r.get("difficulty"))
-        status = r.get("status")
+        success = is_success(r)
         g.n += 1
-        g.successes += status == SUCCESS
-        g.escalated += status == "escalated"
-        g.failures += status not in (SUCCESS, "escalated")
+        g.successes += success
+        g.escalated += is_escalated(r)
+        g.failures += not success
         g.cost += r.get("cost_usd") or 0.0
+        g.unpriced += r.get("cost_usd") is None
         g.tokens += r.get("total_tokens") or 0
         g.llm_calls += r.get("llm_calls") or 0
         if hit_error(r):
-            # errored is the sum of the three outcomes, so their shares always add up to 1.
-            recovered, escalated = status in (SUCCESS, "failed"), status == "escalated"
-            unfinished = status in _UNFINISHED
-            g.errored += recovered or escalated or unfinished
-            g.errored_recovered += recovered
-            g.errored_escalated += escalated
-            g.errored_failed += unfinished
+            fault = _fault_outcome(r)
+            g.errored += 1
+            g.errored_recovered += fault == "recovered"
+            g.errored_escalated += fault == "escalated"
+            g.errored_failed += fault == "failed"
     return list(groups.values())
 
 
@@ -396,7 +429,7 @@ class Summary:
     pass_at_1: float | None
     pass_hat_k: float | None
     k: int | None
-    total_cost: float
+    total_cost: float | None   # None when unpriced
     cps: float | None
     tokens_per_success: float | None
     llm_calls: int
@@ -409,6 +442,7 @@ class Summary:
     flaky_share: float | None
     gap: dict[str, Any]
     escalated: int = 0
+    unpriced: bool = False     # no CPS: show "unpriced" and tokens per success instead
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -433,7 +467,8 @@ def summarize_groups(groups: Sequence[Group], latencies: Mapping[str, Sequence[f
     group size. Empty groups → a Summary of Nones and zeros."""
     n = sum(g.n for g in groups)
     successes = sum(g.successes for g in groups)
-    cost = sum(g.cost for g in groups)
+    unpriced = any(g.unpriced for g in groups)
+    cost = None if unpriced else sum(g.cost for g in groups)
     calls = sum(g.llm_calls for g in groups)
     k = k or (max(g.n for g in groups) if groups else None)
     hats = [pass_hat_k_estimate(g.successes, g.n, k) for g in groups] if k else []
@@ -448,7 +483,7 @@ def summarize_groups(groups: Sequence[Group], latencies: Mapping[str, Sequence[f
         cps=ratio_per_success(cost, successes, n),
         tokens_per_success=ratio_per_success(sum(g.tokens for g in groups), successes, n),
         llm_calls=calls,
-        cost_per_call=cost / calls if calls else None,
+        cost_per_call=cost / calls if calls and cost is not None else None,
         latency={p: _phase_latency(p, latencies.get(p, ()), n, presorted) for p in PHASES},
         recovery=_recovery(
             sum(g.errored for g in groups), sum(g.errored_recovered for g in groups),
@@ -460,6 +495,7 @@ def summarize_groups(groups: Sequence[Group], latencies: Mapping[str, Sequence[f
         flaky_share=(sum(0 < g.successes < g.n for g in groups) / len(groups)) if groups else None,
         gap=_gap_from_groups(groups),
         escalated=sum(g.escalated for g in groups),
+        unpriced=unpriced,
     )
 
 

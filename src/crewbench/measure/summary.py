@@ -34,6 +34,7 @@ def experiment_summary(store: Store, experiment_key: str) -> dict:
             "successes": summary.success.k, "success_rate": summary.success.rate,
             "ci_low": summary.success.low, "ci_high": summary.success.high,
             "cost_usd": summary.total_cost, "cps_usd": _finite(summary.cps),
+            "unpriced": summary.unpriced, "no_success": summary.runs > 0 and not summary.success.k,
             "tokens_per_success": _finite(summary.tokens_per_success),
             "latency_p50_s": latency.p50, "latency_p95_s": latency.p95,
             "task_failure_rate": summary.task_failure.rate, "escalated": summary.escalated,
@@ -52,16 +53,24 @@ def format_summary(summary: dict) -> str:
     label = "SIMULATED — " if experiment["simulated"] else ""
     lines = [(f"{label}{experiment['name']} [{experiment['id']}] model {experiment['model']}, "
               f"{experiment['reps']} reps, {experiment['status']}")]
-    header = (f"{'crew':<32} {'runs':>5} {'success':>8} {'95% CI':>11} {'CPS $':>10} {'p50 s':>7} "
-              f"{'p95 s':>7} {'failure':>8} {'esc':>4} {'err':>4} {'recov':>5}")
+    header = (f"{'crew':<32} {'runs':>5} {'success':>8} {'95% CI':>11} {'CPS $':>10} "
+              f"{'tok/succ':>9} {'p50 s':>7} {'p95 s':>7} {'failure':>8} {'esc':>4} {'err':>4} "
+              f"{'recov':>5}")
     lines += [header, "-" * len(header)]
     if not summary["crews"]:
         lines.append("no finished runs yet")
     for crew in summary["crews"]:
         ci = (f"{crew['ci_low']:.2f}-{crew['ci_high']:.2f}" if crew["ci_low"] is not None else "-")
+        # Unpriced is not free: no CPS until a price is given (prices.yaml or --price).
+        cps = ("unpriced" if crew["unpriced"] else "no success" if crew["no_success"]
+               else _cell(crew["cps_usd"], ".5f"))
+        tokens = "no success" if crew["no_success"] else _cell(crew["tokens_per_success"], ".0f")
         lines.append(
             f"{crew['crew'][:32]:<32} {crew['runs']:>5} {_cell(crew['success_rate'], '.1%'):>8} {ci:>11} "
-            f"{_cell(crew['cps_usd'], '.5f', 'no success'):>10} {_cell(crew['latency_p50_s'], '.2f'):>7} "
+            f"{cps:>10} {tokens:>9} {_cell(crew['latency_p50_s'], '.2f'):>7} "
             f"{_cell(crew['latency_p95_s'], '.2f'):>7} {_cell(crew['task_failure_rate'], '.1%'):>8} "
             f"{crew['escalated']:>4} {crew['errors']:>4} {crew['recovered']:>5}")
+    if any(crew["unpriced"] for crew in summary["crews"]):
+        lines.append("unpriced: the model has no price; add it to prices.yaml (USD per 1M input/output "
+                     "tokens) or pass --price IN/OUT, and compare tokens per success meanwhile")
     return "\n".join(lines)

@@ -56,8 +56,11 @@ def _pp(x):
 
 
 def _ratio(b, a):
-    if a is None or b is None or a == float("inf") or b == float("inf"):
+    inf = float("inf")
+    if a is None or b is None or a == b == inf:
         return None
+    if b == inf or a == inf:   # no success costs more than any success: infinitely costlier
+        return inf if b == inf else 0.0
     return b / a if a else None
 
 
@@ -165,7 +168,9 @@ def _fmt_pp(x: float | None) -> str:
 
 
 def _fmt_ratio(r: float | None) -> str:
-    return "CPS n/a" if r is None else f"{r:.1f}× CPS"
+    if r is None:
+        return "CPS n/a"
+    return "∞× CPS (the candidate has no success)" if r == float("inf") else f"{r:.1f}× CPS"
 
 
 def _costlier(a: Arm, b: Arm, d: Delta) -> bool:

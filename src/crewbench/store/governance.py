@@ -48,10 +48,10 @@ class GovernanceQueries:
                        "where id = ? and status = 'pending'", [now, approval_id])
 
     def governed_runs(self, experiment_id: str, crew_id: str | None = None) -> list[dict]:
-        """(id, crew_id, crew_name, status) of an experiment's runs, optionally of one crew."""
+        """(id, crew_id, crew_name, status, ending) of an experiment's runs, optionally of one crew."""
         where, params = self._runs_where(experiment_id, crew_id)
         return list(self.db.query(
-            f"select id, crew_id, crew_name, status from runs where {where}", params))
+            f"select id, crew_id, crew_name, status, ending from runs where {where}", params))
 
     def policy_decisions(self, experiment_id: str, crew_id: str | None = None) -> list[dict]:
         """Decisions on an experiment's runs (optionally one crew's), in time order."""

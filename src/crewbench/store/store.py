@@ -113,8 +113,36 @@ def _v2(db: sqlite_utils.Database) -> None:
     db["approvals"].create_index(["status", "requested_at"], index_name="approvals_by_status")
 
 
+def _v3(db: sqlite_utils.Database) -> None:
+    """Outcome accounting: what a run produced (``outcome``), how it ended (``ending``) and why
+    it is not a success (``failure_cause``); ``status`` is re-derived from them for old readers.
+
+    Rows written before v3 are backfilled from ``status`` and ``passed``: an old ``escalated``
+    run the grader passed was a needed escalation, so it becomes a ``success``.
+    """
+    for column in ("outcome", "ending", "failure_cause"):
+        db["runs"].add_column(column, str)
+    db.execute("""
+        update runs set
+          outcome = case when status in ('error', 'rejected', 'rate_limited') then 'no_answer'
+                         when passed = 1 then 'correct' else 'wrong' end,
+          ending = case status when 'escalated' then 'escalated' when 'error' then 'errored'
+                               when 'rejected' then 'rejected' when 'rate_limited' then 'rate_limited'
+                               else 'completed' end
+    """)
+    db.execute("""
+        update runs set
+          status = case when outcome = 'correct' then 'success' else status end,
+          failure_cause = case when outcome = 'correct' then null
+                               when outcome = 'no_answer' then status
+                               when ending = 'escalated' then 'wrong_escalation'
+                               else 'wrong_answer' end
+    """)
+    db["runs"].create_index(["experiment_id", "crew_id", "outcome"], index_name="runs_by_result")
+
+
 # Append only: a migration's index + 1 is the schema version it produces.
-MIGRATIONS = [_v1, _v2]
+MIGRATIONS = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
