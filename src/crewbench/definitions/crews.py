@@ -157,6 +157,7 @@ def parse_crew(
     role_loader=None,
     known_tools: set[str] | None = None,
     known_scenarios: set[str] | None = None,
+    allowed_tool_modules: frozenset[str] | None = None,
 ) -> CrewSpec:
     """Validate a crew definition. ``role_loader(name) -> RoleSpec`` resolves role references."""
     source = str(source)
@@ -218,7 +219,8 @@ def parse_crew(
             refs[agent_name] = body
         elif isinstance(body, dict):
             agents[agent_name] = parse_role(body, name=agent_name, source=f"{source}: {field_name}",
-                                            known_tools=known_tools)
+                                            known_tools=known_tools,
+                                            allowed_tool_modules=allowed_tool_modules)
         else:
             raise DefinitionError(source, field_name, f"must be a role name or a mapping, got {type(body).__name__}",
                                   "write the name of a file in roles/ or an inline agent")

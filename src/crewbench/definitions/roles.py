@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from crewbench.definitions.limits import find_bad_value, short_repr
+from crewbench.definitions.toolrefs import check_tool_reference, is_tool_reference
 from crewbench.definitions.yamlio import load_yaml_file
 from crewbench.errors import DefinitionError, UnknownReference
 
@@ -141,9 +142,13 @@ def _field_label(key: Any) -> str:
 
 
 def parse_role(
-    data: Any, *, name: str, source: str | Path = "<role>", known_tools: set[str] | None = None
+    data: Any, *, name: str, source: str | Path = "<role>", known_tools: set[str] | None = None,
+    allowed_tool_modules: frozenset[str] | None = None,
 ) -> RoleSpec:
-    """Validate one agent definition (a role file's content or an inline crew agent)."""
+    """Validate one agent definition (a role file's content or an inline crew agent).
+
+    With ``allowed_tool_modules`` (a workspace passes its allow-list) a ``module:callable``
+    tool whose module is not on it is refused; see ``toolrefs``."""
     source = str(source)
     if not isinstance(data, dict):
         raise DefinitionError(
@@ -179,6 +184,8 @@ def parse_role(
     for index, tool in enumerate(tools):
         if not isinstance(tool, str) or not tool.strip():
             raise DefinitionError(source, f"tools[{index}]", "must be a tool name", "write the tool's name as a string")
+        if allowed_tool_modules is not None and is_tool_reference(tool):
+            check_tool_reference(source, f"tools[{index}]", tool, allowed_tool_modules)
         if known_tools is not None and ":" not in tool and tool not in known_tools:
             raise UnknownReference(
                 source, f"tools[{index}]", f"unknown tool {short_repr(tool)}",
@@ -216,7 +223,9 @@ def parse_role(
     )
 
 
-def load_role(path: str | Path, *, known_tools: set[str] | None = None) -> RoleSpec:
+def load_role(path: str | Path, *, known_tools: set[str] | None = None,
+              allowed_tool_modules: frozenset[str] | None = None) -> RoleSpec:
     path = Path(path)
     check_name(path, path.stem)
-    return parse_role(load_yaml_file(path), name=path.stem, source=path, known_tools=known_tools)
+    return parse_role(load_yaml_file(path), name=path.stem, source=path, known_tools=known_tools,
+                      allowed_tool_modules=allowed_tool_modules)

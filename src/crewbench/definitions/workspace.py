@@ -19,6 +19,7 @@ from crewbench.definitions.config import (
     parse_role,
 )
 from crewbench.definitions.scenario import Scenario, ToolDecl, load_scenario
+from crewbench.definitions.toolrefs import SETTINGS_FILE, allowed_tool_modules
 from crewbench.definitions.yamlio import dump_yaml
 from crewbench.errors import CrewbenchError, DefinitionError, UnknownReference
 
@@ -104,12 +105,14 @@ class Workspace:
         if not path.is_file():
             raise UnknownReference(path, None, f"unknown role {name!r}",
                                    f"create roles/{name}.yaml or use one of: {', '.join(self.role_names()) or '(none)'}")
-        return load_role(path, known_tools=set(self.tools()))
+        return load_role(path, known_tools=set(self.tools()),
+                         allowed_tool_modules=self.allowed_tool_modules())
 
     def save_role(self, name: str, data: dict, *, overwrite: bool = True) -> Path:
         """Validate, then write. Nothing is written when validation fails."""
         path = self.roles_dir / f"{name}.yaml"
-        parse_role(data, name=name, source=path, known_tools=set(self.tools()))
+        parse_role(data, name=name, source=path, known_tools=set(self.tools()),
+                   allowed_tool_modules=self.allowed_tool_modules())
         if path.exists() and not overwrite:
             raise DefinitionError(path, None, "already exists", "pick another name or allow overwrite")
         self.roles_dir.mkdir(parents=True, exist_ok=True)
@@ -158,7 +161,12 @@ class Workspace:
             "role_loader": self.role,
             "known_tools": set(self.tools()),
             "known_scenarios": set(self.scenarios()),
+            "allowed_tool_modules": self.allowed_tool_modules(),
         }
+
+    def allowed_tool_modules(self) -> frozenset[str]:
+        """Modules whose ``module:callable`` tools the user allows (``crewbench.yaml``)."""
+        return allowed_tool_modules(self.root)
 
     def save_crew(self, data: dict, *, name: str | None = None, overwrite: bool = True) -> Path:
         name = name or data.get("name")
@@ -185,6 +193,8 @@ class Workspace:
             if problem is not None:
                 problems.append(problem)
 
+        if (self.root / SETTINGS_FILE).is_file():
+            check(self.root / SETTINGS_FILE, self.allowed_tool_modules)
         scenarios: dict[str, Scenario] = {}
         check(self.scenarios_dir, lambda: scenarios.update(self.scenarios()))
         checked -= 1

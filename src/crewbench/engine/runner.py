@@ -115,6 +115,7 @@ class _Experiment:
                                          sim_overrides=config.sim_overrides, timeout_s=config.timeout_s),
             tools=self.workspace.tools(),
             fail_tool_once=case.meta.get("inject_tool_failure"),
+            allowed_tool_modules=self.workspace.allowed_tool_modules(),
         )
         governor = self.governor
         if governor is not None:

@@ -33,6 +33,12 @@ from crewbench.definitions.config import (
     parse_crew,
     parse_role,
 )
+from crewbench.definitions.toolrefs import (
+    SETTINGS_FILE,
+    add_allowed_tool_modules,
+    is_tool_reference,
+    reference_module,
+)
 from crewbench.definitions.yamlio import dump_yaml, load_yaml_file, load_yaml_text
 from crewbench.errors import CrewbenchError, ExportError
 from crewbench.exchange.export import META_PREFIX
@@ -57,6 +63,13 @@ class ImportPlan:
     source: str
     warnings: list[str] = field(default_factory=list)
 
+    @property
+    def tool_references(self) -> list[str]:
+        """``module:callable`` tools the project names: code that would run if trusted."""
+        refs = [t for role in self.roles.values() for t in role.get("tools") or []
+                if isinstance(t, str) and is_tool_reference(t)]
+        return sorted(set(refs))
+
 
 @dataclass
 class ImportResult:
@@ -71,12 +84,23 @@ class ImportResult:
 
 
 def import_project(path: str | Path, workspace, *, process: str | None = None, name: str | None = None,
-                   role_prefix: str = "", overwrite: bool = False) -> ImportResult:
-    """Read, validate, then write roles and the crew. Writes nothing when anything is wrong."""
-    plan = read_project(path, workspace=workspace, process=process, name=name, role_prefix=role_prefix)
+                   role_prefix: str = "", overwrite: bool = False, trust_tools: bool = False) -> ImportResult:
+    """Read, validate, then write roles and the crew. Writes nothing when anything is wrong.
+
+    ``trust_tools``: the user accepts the project's ``module:callable`` tools; their modules are
+    added to the workspace allow-list (crewbench.yaml). Without it such tools are refused."""
+    plan = read_project(path, workspace=workspace, process=process, name=name, role_prefix=role_prefix,
+                        trust_tools=trust_tools)
     _check_conflicts(plan, workspace, overwrite)
     written: list[tuple[Path, bytes | None]] = []
     try:
+        modules = sorted({reference_module(t) for t in plan.tool_references}
+                         - set(workspace.allowed_tool_modules()))
+        if trust_tools and modules:
+            settings = workspace.root / SETTINGS_FILE
+            written.append((settings, settings.read_bytes() if settings.exists() else None))
+            add_allowed_tool_modules(workspace.root, modules)
+            plan.warnings.append(f"trusted: {', '.join(modules)} added to allowed_tool_modules in {SETTINGS_FILE}")
         role_paths = []
         for role_name, data in plan.roles.items():
             target = workspace.roles_dir / f"{role_name}.yaml"
@@ -92,7 +116,7 @@ def import_project(path: str | Path, workspace, *, process: str | None = None, n
 
 
 def read_project(path: str | Path, *, workspace=None, process: str | None = None, name: str | None = None,
-                 role_prefix: str = "") -> ImportPlan:
+                 role_prefix: str = "", trust_tools: bool = False) -> ImportPlan:
     """Everything ``import_project`` would write, validated, without writing."""
     if process is not None and process not in PROCESSES:
         raise ExportError(f"unknown process {process!r}; use one of {', '.join(PROCESSES)}")
@@ -101,8 +125,22 @@ def read_project(path: str | Path, *, workspace=None, process: str | None = None
     with _opened(Path(path)) as root:
         kind, raw = _read_any(root)
     plan = _plan(raw, kind, str(path), workspace, process, name, role_prefix)
-    _validate(plan, workspace)
+    _refuse_untrusted_tools(plan, workspace, trust_tools)
+    _validate(plan, workspace, trust_tools)
     return plan
+
+
+def _refuse_untrusted_tools(plan: ImportPlan, workspace, trust_tools: bool) -> None:
+    allowed = workspace.allowed_tool_modules() if workspace is not None else frozenset()
+    untrusted = [ref for ref in plan.tool_references
+                 if not any(reference_module(ref) == m or reference_module(ref).startswith(m + ".")
+                            for m in allowed)]
+    if untrusted and not trust_tools:
+        raise ExportError(
+            f"{plan.source}: the project names Python tools that would import and run code: "
+            f"{', '.join(untrusted)}. Nothing was imported. If you trust them, import again with "
+            f"--trust-tools (their modules are added to allowed_tool_modules in {SETTINGS_FILE}); "
+            "otherwise remove them from the project")
 
 
 # ---------------------------------------------------------------- opening: folders, files, zips
@@ -490,13 +528,17 @@ def _plan_tools(agent_name, tools, tool_refs, known_tools, warnings) -> list[str
 # ---------------------------------------------------------------- validation and writing
 
 
-def _validate(plan: ImportPlan, workspace) -> None:
+def _validate(plan: ImportPlan, workspace, trust_tools: bool = False) -> None:
     """Parse every role and the crew exactly as the workspace will, before anything is written."""
     known_tools = set(workspace.tools()) if workspace is not None else None
+    allowed = None
+    if workspace is not None:
+        trusted = {reference_module(t) for t in plan.tool_references} if trust_tools else set()
+        allowed = workspace.allowed_tool_modules() | trusted
     specs = {}
     for role_name, data in plan.roles.items():
         specs[role_name] = parse_role(data, name=role_name, source=f"{plan.source} -> roles/{role_name}.yaml",
-                                      known_tools=known_tools)
+                                      known_tools=known_tools, allowed_tool_modules=allowed)
 
     def role_loader(role_name: str):
         return specs[role_name]
