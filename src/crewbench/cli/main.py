@@ -183,9 +183,9 @@ def sim_serve(port, profile, faults, latency_scale):
 
 def _register_command_modules() -> None:
     """Commands that live beside the core (measurement, export, governance) add themselves."""
-    from crewbench.cli import export, governance, measure
+    from crewbench.cli import export, governance, measure, ui
 
-    for module in (measure, export, governance):
+    for module in (measure, export, governance, ui):
         module.register(cli)
 
 
