@@ -11,6 +11,7 @@ from crewbench.definitions.config import CrewSpec, parse_crew
 from crewbench.definitions.workspace import Workspace
 from crewbench.errors import RunnerError
 from crewbench.llm.profiles import parse_model
+from crewbench.llm.redact import redact_url
 from crewbench.store import Store
 
 __all__ = ["MAX_CONCURRENCY", "MAX_REPS", "ExperimentConfig", "Progress", "config_from_experiment"]
@@ -62,6 +63,8 @@ class ExperimentConfig:
         data = asdict(self)
         data["crews"] = [crew.content_hash() for crew in self.crews]
         data["crew_names"] = [crew.name for crew in self.crews]
+        # Stored in runs.db for good: credentials in the URL must never reach it.
+        data["base_url"] = redact_url(data.get("base_url"))
         return data
 
 
