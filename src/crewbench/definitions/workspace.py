@@ -126,6 +126,10 @@ class Workspace:
                                   f"is used by crews {', '.join(users)}", "remove it from those crews first")
         (self.roles_dir / f"{name}.yaml").unlink(missing_ok=True)
 
+    def crews_using_role(self, name: str) -> list[str]:
+        """Crews whose files reference ``roles/<name>.yaml`` (a change to it changes them all)."""
+        return [crew for crew in self.crew_names() if name in self._raw_role_refs(crew)]
+
     def _raw_role_refs(self, crew_name: str) -> set[str]:
         from crewbench.definitions.yamlio import load_yaml_file
 
