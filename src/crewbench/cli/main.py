@@ -174,6 +174,7 @@ def baseline(crew, force, workspace_root):
               help="Fault injection: 429, 500, slow (repeatable); each applies to the next request.")
 @click.option("--latency-scale", default=0.0, show_default=True, type=float,
               help="Multiply the simulated latency (0 = answer at once).")
+@friendly_errors
 def sim_serve(port, profile, faults, latency_scale):
     """Serve the simulator as an OpenAI-compatible endpoint on 127.0.0.1."""
     from crewbench.llm.server import serve
