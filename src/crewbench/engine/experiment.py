@@ -41,6 +41,7 @@ class ExperimentConfig:
     name: str | None = None
     with_baselines: bool = False
     policy: str | None = None
+    retry_timeouts: bool = False  # a run that hit timeout_s is retried only when this is set
 
     def validate(self) -> None:
         parse_model(self.model)

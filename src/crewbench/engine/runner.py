@@ -24,10 +24,11 @@ from crewbench.definitions.config import role_key
 from crewbench.definitions.scenario import Grade
 from crewbench.definitions.workspace import Workspace
 from crewbench.engine.build import BuildOptions, build_crew
+from crewbench.engine.cancel import attempt_cancel, install_cancel_hooks
 from crewbench.engine.experiment import ExperimentConfig, Progress, config_from_experiment
 from crewbench.engine.phases import phase_of
 from crewbench.engine.ratelimit import RateLimiter, install_rate_limit_hook
-from crewbench.engine.retry import is_transient
+from crewbench.engine.retry import RunTimeout, is_transient
 from crewbench.engine.slots import experiment_cases, kickoff_inputs, slot_seed
 from crewbench.errors import CrewbenchError, RunnerError
 from crewbench.llm.prices import cost_usd
@@ -81,7 +82,9 @@ class _Experiment:
             llm_rows.extend(result["llm"])
             tool_rows.extend(result["tools"])
             exc = result.get("exception")
-            if exc is None or attempts >= config.max_attempts or not is_transient(exc) or self.cancel.is_set():
+            retry_timeouts = config.retry_timeouts  # off by default: see engine/retry.py
+            if exc is None or attempts >= config.max_attempts or self.cancel.is_set() \
+                    or not is_transient(exc, retry_timeouts=retry_timeouts):
                 break
             time.sleep(config.backoff_s * (2 ** (attempts - 1)))
         finished = time.time()
@@ -123,8 +126,10 @@ class _Experiment:
             options.guardrail_max_retries = getattr(options.guardrail, "max_retries", options.guardrail_max_retries)
         holder: dict[str, Any] = {"llm": [], "tools": []}
         run_key_id = f"{run_key}:{time.monotonic_ns()}"
+        run_cancel = threading.Event()  # set when the attempt is abandoned: see engine/cancel.py
 
         def work():
+            attempt_cancel.set(run_cancel)
             limiter_var = install_rate_limit_hook() if self.limiter else None
             if limiter_var is not None:
                 limiter_var.set(self.limiter)
@@ -134,6 +139,9 @@ class _Experiment:
                 holder["recorder"] = recorder
                 try:
                     crew = build_crew(crew_spec, options)
+                    install_cancel_hooks()
+                    if run_cancel.is_set():
+                        raise RunTimeout("cancelled before the crew started")
                     if self.simulated:
                         with sim_session(scenario=scenario, case=case, crew=crew_spec, seed=seed, run_key=run_key):
                             output = crew.kickoff(inputs=kickoff_inputs(scenario, case))
@@ -145,17 +153,34 @@ class _Experiment:
 
         import contextvars
 
-        thread = threading.Thread(target=contextvars.copy_context().run, args=(work,), daemon=True)
+        def guarded_work():
+            try:
+                work()
+            except BaseException as exc:  # noqa: BLE001 - recorded on the run, never a thread traceback
+                holder["thread_error"] = f"{type(exc).__name__}: {exc}"
+
+        thread = threading.Thread(target=contextvars.copy_context().run, args=(guarded_work,), daemon=True)
         thread.start()
         thread.join(config.timeout_s)
-        if thread.is_alive():
-            holder["exception"] = TimeoutError(f"run exceeded its {config.timeout_s:g}s timeout")
+        timed_out = thread.is_alive()
+        if timed_out:
+            # From here on the abandoned thread's next LLM or tool call is blocked.
+            run_cancel.set()
+            holder["exception"] = RunTimeout(f"run exceeded its {config.timeout_s:g}s timeout")
         flush_events()
         recorder = holder.get("recorder")
         if recorder is not None:
             holder["llm"] = recorder.llm_records()
             holder["tools"] = recorder.tool_records()
             release(run_key_id)
+            if timed_out:  # calls still open when the run was given up will never finish
+                for row in holder["llm"] + holder["tools"]:
+                    if row.get("status") in (None, "pending"):
+                        row["status"] = "abandoned"
+        if "exception" not in holder and "output" not in holder:
+            # The crew thread died outside its own try (a hook or scope failed): say so, rather
+            # than let the grader fail with a misleading KeyError: 'output'.
+            holder["exception"] = RuntimeError(holder.get("thread_error") or "the crew ended without an output")
         if "exception" not in holder:
             try:
                 holder["grade"] = scenario.grade(case, holder["output"])

@@ -62,6 +62,10 @@ def make_llm(model: str, *, base_url: str | None = None, latency_scale: float = 
             kwargs["api_key"] = "not-needed"
     if timeout_s:
         kwargs["timeout"] = timeout_s
+    if model.startswith("openai/"):
+        # The OpenAI SDK retries twice on its own, invisibly: crewbench owns the retry policy
+        # (engine/retry.py) and records every attempt, so the SDK must not retry.
+        kwargs["max_retries"] = 0
     try:
         return LLM(**kwargs)
     except ImportError as exc:
