@@ -60,3 +60,16 @@ def test_experiment_prefix_is_literal_and_ambiguity_is_an_error(store):
         store.experiment("exp_a_a1")  # _ was a wildcard: matched exp_aaa1
     with pytest.raises(NotFound):
         store.experiment("")
+
+
+def test_resume_with_a_redacted_url_needs_the_environment(monkeypatch):
+    from crewbench.errors import ModelError
+    from crewbench.llm.providers import make_llm
+
+    monkeypatch.delenv("CREWBENCH_BASE_URL", raising=False)
+    with pytest.raises(ModelError, match="CREWBENCH_BASE_URL"):
+        make_llm("openai/gpt-4o-mini", base_url="https://bob:REDACTED@llm.example/v1")
+    monkeypatch.setenv("CREWBENCH_BASE_URL", "http://127.0.0.1:9/v1")
+    llm = make_llm("openai/gpt-4o-mini", base_url="https://bob:REDACTED@llm.example/v1")
+    assert "127.0.0.1:9" in str(getattr(llm, "base_url", ""))
+    assert getattr(llm, "max_retries", None) == 0
