@@ -77,3 +77,12 @@ def test_sim_serve_bad_arguments_are_one_line(args):
     assert result.exit_code == 1
     assert isinstance(result.exception, SystemExit)
     assert "Error:" in result.output
+
+
+@pytest.mark.parametrize("args", [["--variants", "bogus"], ["--name", "\udcff"]])
+def test_bad_run_options_are_one_line(tmp_path, repo, args):
+    result = CliRunner().invoke(cli, ["run", "--crew", "mini_sequential", "--reps", "1", "--quiet",
+                                      "--db", str(tmp_path / "runs.db"), "--workspace", str(repo), *args])
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "Error:" in result.output

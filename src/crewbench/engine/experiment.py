@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from crewbench.definitions.config import CrewSpec, parse_crew
+from crewbench.definitions.limits import has_lone_surrogate
 from crewbench.definitions.workspace import Workspace
 from crewbench.errors import RunnerError
 from crewbench.llm.profiles import parse_model
@@ -45,6 +46,8 @@ class ExperimentConfig:
 
     def validate(self) -> None:
         parse_model(self.model)
+        if self.name is not None and has_lone_surrogate(self.name):
+            raise RunnerError("--name is not valid UTF-8 text; use another experiment name")
         if not self.crews:
             raise RunnerError("no crew given; pass --crew FILE (one or more)")
         if not 1 <= self.reps <= MAX_REPS:
