@@ -221,3 +221,11 @@ def test_validate_json_cases_with_duplicate_keys(tmp_workspace):
                                         + ', "id": "b"}\n')
     _, problems = tmp_workspace.validate()
     assert any("duplicate" in p.message for p in problems)
+
+
+def test_what_crewbench_writes_it_can_read_back():
+    from crewbench.definitions.yamlio import dump_yaml
+
+    shared = {"message": "hi"}
+    data = [{"id": "a", "input": shared, "expected": 1}, {"id": "b", "input": shared, "expected": 2}]
+    assert load_yaml_text(dump_yaml(data), "cases.yaml") == data

@@ -146,5 +146,12 @@ def read_definition_text(path: str | Path, fix_missing: str = "check the path") 
                               "check the file's permissions") from None
 
 
+class _NoAliasDumper(yaml.SafeDumper):
+    """Writes a value shared by two keys out twice: the loader refuses aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def dump_yaml(data: Any) -> str:
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    return yaml.dump(data, Dumper=_NoAliasDumper, sort_keys=False, allow_unicode=True, width=100)
