@@ -117,3 +117,16 @@ def test_import_shows_and_refuses_references_unless_trusted(ws, tmp_path, probe_
         ["os", PROBE])
     assert ws.crew(result.crew_name).agents["a"].tools == ["os:abort", probe_module]
     assert PROBE not in sys.modules
+
+
+def test_cli_import_trust_tools_flag(ws, tmp_path):
+    from click.testing import CliRunner
+
+    from crewbench.cli.main import cli
+
+    path = write_project(tmp_path, ["json:JSONDecoder"])
+    refused = CliRunner().invoke(cli, ["import", str(path), "--workspace", str(ws.root)])
+    assert refused.exit_code == 1 and "json:JSONDecoder" in refused.output
+    trusted = CliRunner().invoke(cli, ["import", str(path), "--workspace", str(ws.root), "--trust-tools"])
+    assert trusted.exit_code == 0, trusted.output
+    assert "json" in (ws.root / SETTINGS_FILE).read_text()
