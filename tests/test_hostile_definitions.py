@@ -78,9 +78,14 @@ def test_file_over_the_size_limit_is_refused_before_parsing(tmp_path):
 
 
 def test_deep_nesting_is_a_named_error():
-    # 0.4 s untraced: PyYAML looks ahead up to 1,024 characters for a simple key
-    error = bounded(lambda: load_yaml_text("a: " + "[" * 5000 + "]" * 5000, "deep.yaml"), seconds=5.0)
+    error = bounded(lambda: load_yaml_text("a: " + "[" * 5000 + "]" * 5000, "deep.yaml"), seconds=0.5)
     assert "nested" in str(error)
+
+
+def test_nesting_just_past_the_limit_is_refused_by_the_event_walk():
+    error = bounded(lambda: load_yaml_text("a: " + "[" * 70 + "]" * 70, "deep.yaml"))
+    assert "nested more than 64" in str(error)
+    assert load_yaml_text("a: " + "[" * 60 + "]" * 60, "ok.yaml")
 
 
 def test_integer_with_too_many_digits_is_a_named_error():

@@ -61,8 +61,23 @@ _UniqueKeyLoader.add_constructor(
 )
 
 
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _check_flow_depth(text: str) -> None:
+    # PyYAML's scanner looks up to 1,024 characters ahead at every '[': 5,000 of them cost
+    # ~0.5 s before the event walk below can refuse them. Far past the limit, refuse on a
+    # bracket count alone (quoted brackets never add up to four times the limit in practice).
+    depth = 0
+    for match in _BRACKETS.finditer(text):
+        depth += 1 if match.group() in "[{" else -1
+        if depth > 4 * MAX_NESTING:
+            raise _Refused(f"nested more than {MAX_NESTING} levels deep", "flatten the structure")
+
+
 def _check_events(text: str) -> None:
     """Walk the parser's events (iterative, cheap) and refuse what would be costly to build."""
+    _check_flow_depth(text)
     depth = 0
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
