@@ -234,3 +234,26 @@ def test_what_crewbench_writes_it_can_read_back():
     shared = {"message": "hi"}
     data = [{"id": "a", "input": shared, "expected": 1}, {"id": "b", "input": shared, "expected": 2}]
     assert load_yaml_text(dump_yaml(data), "cases.yaml") == data
+
+
+def test_concurrent_saves_use_their_own_temp_files(tmp_workspace):
+    import threading
+
+    ws = tmp_workspace
+    errors = []
+
+    def save(index):
+        try:
+            ws.save_role("racer", {**ROLE, "goal": f"goal {index}"})
+        except Exception as exc:  # noqa: BLE001 — collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save, args=(i,)) for i in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []  # a shared fixed temp name made writers replace each other's file
+    assert ws.role("racer").agent["goal"].startswith("goal ")
+    assert not list(ws.roles_dir.glob("*.tmp"))
+    assert (ws.roles_dir / "racer.yaml").stat().st_mode & 0o777 == 0o644
