@@ -19,6 +19,7 @@ from concurrent import futures
 from typing import Any
 
 from crewbench import __version__
+from crewbench.compat.hygiene import import_crewai
 from crewbench.definitions.baseline import derive_baseline
 from crewbench.definitions.config import role_key
 from crewbench.definitions.scenario import Grade
@@ -130,6 +131,9 @@ class _Experiment:
 
         def work():
             attempt_cancel.set(run_cancel)
+            # Before the rate-limit hook, so a cancelled attempt never waits for (or spends) a token.
+            import_crewai()
+            install_cancel_hooks()
             limiter_var = install_rate_limit_hook() if self.limiter else None
             if limiter_var is not None:
                 limiter_var.set(self.limiter)
@@ -139,7 +143,6 @@ class _Experiment:
                 holder["recorder"] = recorder
                 try:
                     crew = build_crew(crew_spec, options)
-                    install_cancel_hooks()
                     if run_cancel.is_set():
                         raise RunTimeout("cancelled before the crew started")
                     if self.simulated:
