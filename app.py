@@ -1,11 +1,19 @@
-"""crewbench's browser workbench: ``streamlit run app.py``.
+"""crewbench's browser workbench: ``crewbench ui`` (or ``streamlit run app.py`` from the repo root).
 
 Pages live in ``src/crewbench/ui/`` (one module per page); they only collect input, call
 crewbench's core and display. Point it at another workspace or runs.db with the environment
 variables CREWBENCH_WORKSPACE and CREWBENCH_DB.
+
+The app has no login and can spend API money and write files, so it serves only on this
+machine: ``crewbench ui`` binds 127.0.0.1, and when Streamlit was started bound to another
+address (``streamlit run`` outside the repo root ignores .streamlit/config.toml and listens on
+every interface) the app shows nothing but how to fix it — unless CREWBENCH_ALLOW_REMOTE=1
+says the exposure is deliberate (README: "Exposing the workbench").
 """
 
 from __future__ import annotations
+
+import os
 
 import streamlit as st
 
@@ -23,7 +31,17 @@ from crewbench.ui import (
 
 __all__: list[str] = []
 
-st.set_page_config(page_title="crewbench", page_icon=":material/groups:", layout="wide")
+# An emoji, not a :material/: icon: the favicon must not be fetched from the internet.
+st.set_page_config(page_title="crewbench", page_icon="👥", layout="wide")
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+address = st.get_option("server.address")
+if address not in LOOPBACK and os.environ.get("CREWBENCH_ALLOW_REMOTE") != "1":
+    st.error(f"crewbench is being served on {address or 'every network interface'}, where anyone who "
+             "can reach this machine could run crews, spend API money and write files. Start it with "
+             "`crewbench ui` (binds 127.0.0.1), or `streamlit run app.py --server.address 127.0.0.1`. "
+             "To expose it deliberately, set CREWBENCH_ALLOW_REMOTE=1 (see the README).")
+    st.stop()
 state.init()
 
 PAGES = {

@@ -15,6 +15,10 @@ import re
 __all__ = ["DiffError", "apply_diff", "changed_lines", "make_diff"]
 
 HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+# A diff comes from a model or a case file: blank lines fill the gaps before a hunk, so a
+# header such as '@@ -1 +30000000 @@' would otherwise allocate gigabytes.
+MAX_LINE_NUMBER = 100_000
+MAX_DIFF_CHARS = 2_000_000
 SAFE_PATH = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]*\.py$")
 
 
@@ -35,6 +39,8 @@ def make_diff(path: str, before: str | None, after: str) -> str:
 
 def _files(diff: str) -> dict[str, list[str]]:
     """Split a multi-file diff into {post-patch path: lines from its first hunk on}."""
+    if len(diff) > MAX_DIFF_CHARS:
+        raise DiffError(f"the diff has {len(diff):,} characters, more than {MAX_DIFF_CHARS:,}; review a smaller change")
     files: dict[str, list[str]] = {}
     current: list[str] | None = None
     for line in diff.splitlines():
@@ -62,7 +68,11 @@ def _walk(lines: list[str]):
     for line in lines:
         match = HUNK.match(line)
         if match:
-            number = int(match.group(1)) or 1
+            start = match.group(1)
+            if len(start) > 9 or int(start) > MAX_LINE_NUMBER:
+                raise DiffError(f"hunk {line[:60]!r} starts past line {MAX_LINE_NUMBER:,}; "
+                                "a reviewed file is never that long")
+            number = int(start) or 1
             continue
         if number is None or line.startswith("\\"):
             continue  # before the first hunk, or '\ No newline at end of file'
@@ -73,6 +83,8 @@ def _walk(lines: list[str]):
         else:
             yield number, line.removeprefix(" "), False
         number += 1
+        if number > MAX_LINE_NUMBER + 1:
+            raise DiffError(f"the post-patch file would be longer than {MAX_LINE_NUMBER:,} lines")
 
 
 def apply_diff(diff: str) -> dict[str, str]:

@@ -62,14 +62,17 @@ def export_cmd(crew, fmt, model, as_zip, out_dir, overwrite, workspace_root):
 @click.option("--name", default=None, help="Crew name in crews/ (default: the project's).")
 @click.option("--role-prefix", default="", help="Prefix for the role files the agents become.")
 @click.option("--overwrite", is_flag=True, help="Replace existing roles/crew files that differ.")
+@click.option("--trust-tools", is_flag=True,
+              help="Accept the project's Python tool references (module:Class); adds their modules "
+                   "to allowed_tool_modules in crewbench.yaml.")
 @_workspace_option
-def import_cmd(path, process, name, role_prefix, overwrite, workspace_root):
+def import_cmd(path, process, name, role_prefix, overwrite, trust_tools, workspace_root):
     """Import a CrewAI project, definition file or zip at PATH into roles/ and crews/."""
     from crewbench.exchange.importer import import_project
 
     try:
         result = import_project(path, _workspace(workspace_root), process=process, name=name,
-                                role_prefix=role_prefix, overwrite=overwrite)
+                                role_prefix=role_prefix, overwrite=overwrite, trust_tools=trust_tools)
     except CrewbenchError as err:
         raise click.ClickException(str(err)) from None
     for warning in result.warnings:

@@ -220,6 +220,7 @@ def baseline(crew, force, workspace_root):
               help="Fault injection: 429, 500, slow (repeatable); each applies to the next request.")
 @click.option("--latency-scale", default=0.0, show_default=True, type=float,
               help="Multiply the simulated latency (0 = answer at once).")
+@friendly_errors
 def sim_serve(port, profile, faults, latency_scale):
     """Serve the simulator as an OpenAI-compatible endpoint on 127.0.0.1."""
     from crewbench.llm.server import serve
@@ -229,9 +230,9 @@ def sim_serve(port, profile, faults, latency_scale):
 
 def _register_command_modules() -> None:
     """Commands that live beside the core (measurement, export, governance) add themselves."""
-    from crewbench.cli import export, governance, local, measure
+    from crewbench.cli import export, governance, local, measure, ui
 
-    for module in (measure, export, governance, local):
+    for module in (measure, export, governance, local, ui):
         module.register(cli)
     from crewbench.cli import scenario as scenario_commands  # crewbench scenario new/preview/crews
 

@@ -32,9 +32,15 @@ import random
 import re
 from typing import Any
 
+from crewbench.definitions.limits import short_repr
 from crewbench.definitions.scenario import Case
+from crewbench.errors import RunnerError
 
-__all__ = ["KINDS", "perturb", "variants"]
+__all__ = ["KINDS", "UnknownPerturbation", "perturb", "variants"]
+
+
+class UnknownPerturbation(RunnerError, ValueError):
+    """A variant name that is not a perturbation kind (``--variants bogus``)."""
 
 KINDS = ("paraphrase", "typos", "noise", "missing_field", "tool_failure")
 
@@ -200,7 +206,8 @@ def perturb(case: Case, kind: str, seed: int = 0, *, tools: list[str] | None = N
     """A copy of ``case`` with one perturbation. ``tools``: the scenario's tool names (for
     tool_failure); ``required``: input keys that must never be dropped (for missing_field)."""
     if kind not in KINDS:
-        raise ValueError(f"unknown perturbation {kind!r}; use one of {', '.join(KINDS)}")
+        raise UnknownPerturbation(f"unknown perturbation {short_repr(kind)}; use clean or any of "
+                                  f"{', '.join(KINDS)} in --variants")
     rng = random.Random(f"{seed}:{case.id}:{kind}")
     result = copy.deepcopy(case)
     result.variant = kind

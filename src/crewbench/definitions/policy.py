@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from crewbench.definitions.limits import find_bad_value, short_repr
 from crewbench.definitions.yamlio import load_yaml_file
 from crewbench.errors import CrewbenchError, PolicyError
 
@@ -88,6 +89,9 @@ _SECTIONS = {"input": {"schema_validation", "pii", "rate_limit"},
              "tools": {"enforce_permissions", "undeclared_level", "approvals"},
              "output": {"schema_validation", "guardrail_max_retries", "pii_scrub", "human_review"}}
 _TOP = {"name", "stage", "extends", "enforce", "description", *_SECTIONS}
+_PII_KEYS = {"mode", "entities", "score_threshold", "restore_for_tools"}
+_BOOLEANS = ("enforce", "input.schema_validation", "tools.enforce_permissions",
+             "output.schema_validation", "output.pii_scrub")
 
 
 @dataclass(frozen=True)
@@ -147,9 +151,9 @@ def _check_bucket(source, field: str, value: Any) -> None:
         raise _fail(source, field, "must be a mapping with rate_per_s and burst", "e.g. {rate_per_s: 5, burst: 20}, or null for no limit")
     rate, burst = value.get("rate_per_s"), value.get("burst")
     if not isinstance(rate, (int, float)) or isinstance(rate, bool) or rate <= 0:
-        raise _fail(source, f"{field}.rate_per_s", f"{rate!r} is not a positive number", "give tokens per second, e.g. 5")
+        raise _fail(source, f"{field}.rate_per_s", f"{short_repr(rate)} is not a positive number", "give tokens per second, e.g. 5")
     if not isinstance(burst, (int, float)) or isinstance(burst, bool) or burst < 1:
-        raise _fail(source, f"{field}.burst", f"{burst!r} is not a number of at least 1", "give the bucket size, e.g. 20")
+        raise _fail(source, f"{field}.burst", f"{short_repr(burst)} is not a number of at least 1", "give the bucket size, e.g. 20")
 
 
 def _check_rule(source, field: str, rule: Any) -> None:
@@ -158,7 +162,7 @@ def _check_rule(source, field: str, rule: Any) -> None:
     if isinstance(rule, dict) and len(rule) == 1 and next(iter(rule)) in ("output_field", "case_tag") \
             and isinstance(next(iter(rule.values())), str):
         return
-    raise _fail(source, field, f"unknown high-risk rule {rule!r}",
+    raise _fail(source, field, f"unknown high-risk rule {short_repr(rule)}",
                 "use always, never, {output_field: NAME} or {case_tag: TAG}")
 
 
@@ -168,7 +172,14 @@ def parse_policy(raw: Any, *, name: str, source: str | Path = "<policy>", base: 
         raise _fail(source, None, "a policy must be a mapping", "start with 'stage:' and 'enforce:'")
     for key in raw:
         if key not in _TOP:
-            raise _fail(source, key, "is not a policy field", f"use one of {', '.join(sorted(_TOP))}")
+            raise _fail(source, key if isinstance(key, str) else short_repr(key), "is not a policy field",
+                        f"use one of {', '.join(sorted(_TOP))}")
+    bad = find_bad_value(raw)
+    if bad is not None:
+        raise _fail(source, bad[0] or None, bad[1], "use plain text, numbers, lists and mappings")
+    for key in ("description", "extends"):
+        if raw.get(key) is not None and not isinstance(raw[key], str):
+            raise _fail(source, key, "must be text", f"write {key} as text")
     for section, keys in _SECTIONS.items():
         value = raw.get(section)
         if value is None:
@@ -178,55 +189,74 @@ def parse_policy(raw: Any, *, name: str, source: str | Path = "<policy>", base: 
         for key in value:
             if key not in keys:
                 raise _fail(source, f"{section}.{key}", "unknown setting", f"use one of {', '.join(sorted(keys))}")
-    data = _merge(base or DEFAULTS, {k: v for k, v in raw.items() if k != "extends"})
+    for dotted, keys, example in (("input.pii", _PII_KEYS, "{mode: redact}"),
+                                  ("input.rate_limit", {"per_user", "per_session", "max_wait_s"},
+                                   "{max_wait_s: 0.5}"),
+                                  ("tools.approvals", {"mode", "batch_decision", "timeout_s"},
+                                   "{mode: batch}")):
+        section, key = dotted.split(".")
+        value = (raw.get(section) or {}).get(key, {})
+        if not isinstance(value, dict):
+            raise _fail(source, dotted, "must be a mapping", f"e.g. {key}: {example}, or leave it out")
+        unknown = sorted(str(k) for k in value if k not in keys)
+        if unknown:
+            raise _fail(source, f"{dotted}.{unknown[0]}", "unknown setting", f"use one of {', '.join(sorted(keys))}")
+    # An empty section (``input:`` with nothing under it) keeps the inherited settings.
+    data = _merge(base or DEFAULTS, {k: v for k, v in raw.items()
+                                     if k != "extends" and not (k in _SECTIONS and v is None)})
     data["name"] = name
     if data["stage"] not in STAGES:
-        raise _fail(source, "stage", f"unknown stage {data['stage']!r}", f"use one of {', '.join(STAGES)}")
-    for flag in ("enforce",):
-        if not isinstance(data[flag], bool):
-            raise _fail(source, flag, "must be true or false", "write true or false")
+        raise _fail(source, "stage", f"unknown stage {short_repr(data['stage'])}", f"use one of {', '.join(STAGES)}")
+    for dotted in _BOOLEANS:
+        section, _, key = dotted.rpartition(".")
+        value = data[section][key] if section else data[key]
+        if not isinstance(value, bool):
+            raise _fail(source, dotted, f"must be true or false, got {short_repr(value)}", "write true or false")
     pii = data["input"]["pii"]
     if pii.get("mode") not in PII_MODES:
-        raise _fail(source, "input.pii.mode", f"unknown mode {pii.get('mode')!r}", f"use one of {', '.join(PII_MODES)}")
-    unknown = [e for e in pii.get("entities") or [] if e not in PII_ENTITIES]
+        raise _fail(source, "input.pii.mode", f"unknown mode {short_repr(pii.get('mode'))}", f"use one of {', '.join(PII_MODES)}")
+    entities = pii.get("entities") or []
+    if not isinstance(entities, list):
+        raise _fail(source, "input.pii.entities", "must be a list of entity names", "e.g. [EMAIL_ADDRESS, PHONE_NUMBER]")
+    unknown = [e for e in entities if e not in PII_ENTITIES]
     if unknown:
-        raise _fail(source, "input.pii.entities", f"unknown entity {unknown[0]!r}", f"use any of {', '.join(PII_ENTITIES)}")
+        raise _fail(source, "input.pii.entities", f"unknown entity {short_repr(unknown[0])}", f"use any of {', '.join(PII_ENTITIES)}")
     threshold = pii.get("score_threshold")
-    if not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
-        raise _fail(source, "input.pii.score_threshold", f"{threshold!r} is not between 0 and 1", "e.g. 0.35")
-    if not isinstance(pii.get("restore_for_tools") or [], list):
+    if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or not 0 <= threshold <= 1:
+        raise _fail(source, "input.pii.score_threshold", f"{short_repr(threshold)} is not between 0 and 1", "e.g. 0.35")
+    restore = pii.get("restore_for_tools") or []
+    if not isinstance(restore, list) or not all(isinstance(tool, str) for tool in restore):
         raise _fail(source, "input.pii.restore_for_tools", "must be a list of tool names", "e.g. [crm_update]")
     rate = data["input"]["rate_limit"]
     if not isinstance(rate, dict) or set(rate) - {"per_user", "per_session", "max_wait_s"}:
         raise _fail(source, "input.rate_limit", "unknown settings", "use per_user, per_session and max_wait_s")
     _check_bucket(source, "input.rate_limit.per_user", rate.get("per_user"))
     _check_bucket(source, "input.rate_limit.per_session", rate.get("per_session"))
-    if not isinstance(rate.get("max_wait_s", 0), (int, float)) or rate.get("max_wait_s", 0) < 0:
-        raise _fail(source, "input.rate_limit.max_wait_s", "must be a number of seconds ≥ 0", "e.g. 0.5")
+    wait = rate.get("max_wait_s", 0)
+    if not isinstance(wait, (int, float)) or isinstance(wait, bool) or not 0 <= wait <= 3600:
+        raise _fail(source, "input.rate_limit.max_wait_s", "must be a number of seconds from 0 to 3600", "e.g. 0.5")
     tools = data["tools"]
     if tools["undeclared_level"] not in LEVELS:
-        raise _fail(source, "tools.undeclared_level", f"unknown level {tools['undeclared_level']!r}", f"use one of {', '.join(LEVELS)}")
+        raise _fail(source, "tools.undeclared_level", f"unknown level {short_repr(tools['undeclared_level'])}", f"use one of {', '.join(LEVELS)}")
     approvals = tools["approvals"]
     if not isinstance(approvals, dict) or set(approvals) - {"mode", "batch_decision", "timeout_s"}:
         raise _fail(source, "tools.approvals", "unknown settings", "use mode, batch_decision and timeout_s")
     if approvals["mode"] not in APPROVAL_MODES:
-        raise _fail(source, "tools.approvals.mode", f"unknown mode {approvals['mode']!r}", "use batch or interactive")
+        raise _fail(source, "tools.approvals.mode", f"unknown mode {short_repr(approvals['mode'])}", "use batch or interactive")
     if approvals["batch_decision"] not in BATCH_DECISIONS:
-        raise _fail(source, "tools.approvals.batch_decision", f"unknown decision {approvals['batch_decision']!r}",
+        raise _fail(source, "tools.approvals.batch_decision", f"unknown decision {short_repr(approvals['batch_decision'])}",
                     "use deny, allow or escalate")
-    if not isinstance(approvals["timeout_s"], (int, float)) or not 0 < approvals["timeout_s"] <= 86_400:
+    timeout = approvals["timeout_s"]
+    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not 0 < timeout <= 86_400:
         raise _fail(source, "tools.approvals.timeout_s", "must be 0 < seconds ≤ 86400", "e.g. 120")
     output = data["output"]
     retries = output["guardrail_max_retries"]
     if not isinstance(retries, int) or isinstance(retries, bool) or not 0 <= retries <= 10:
-        raise _fail(source, "output.guardrail_max_retries", f"{retries!r} is out of range", "use 0 to 10")
+        raise _fail(source, "output.guardrail_max_retries", f"{short_repr(retries)} is out of range", "use 0 to 10")
     if not isinstance(output["human_review"], dict):
         raise _fail(source, "output.human_review", "must map scenario names to rules", "e.g. {research_assistant: always}")
     for scenario, rule in output["human_review"].items():
         _check_rule(source, f"output.human_review.{scenario}", rule)
-    for flag in ("schema_validation", "pii_scrub"):
-        if not isinstance(output[flag], bool):
-            raise _fail(source, f"output.{flag}", "must be true or false", "write true or false")
     return Policy(name=name, data=data, source=str(source))
 
 
@@ -237,6 +267,8 @@ def policy_names(policies_dir: str | Path) -> list[str]:
 
 def load_policy(name_or_path: str | Path, policies_dir: str | Path | None = None, _seen: tuple = ()) -> Policy:
     """A policy by name (``policies/<name>.yaml``, else the built-in preset) or by file path."""
+    if "\x00" in str(name_or_path):
+        raise PolicyError(f"policy name {short_repr(str(name_or_path))} holds a NUL byte; use a name or a path")
     candidate = Path(str(name_or_path))
     if candidate.suffix in (".yaml", ".yml") and candidate.is_file():
         path = candidate
@@ -259,6 +291,8 @@ def load_policy(name_or_path: str | Path, policies_dir: str | Path | None = None
         raise PolicyError(str(exc)) from None
     base = None
     if isinstance(raw, dict) and raw.get("extends"):
+        if not isinstance(raw["extends"], str) or "\x00" in raw["extends"]:
+            raise _fail(path, "extends", "must name another policy", "e.g. extends: staging")
         parent = load_policy(raw["extends"], policies_dir or path.parent, _seen + (path.resolve(),))
         base = parent.data
     return parse_policy(raw, name=path.stem, source=path, base=base)
@@ -274,4 +308,8 @@ def validate_policies(policies_dir: str | Path) -> list[tuple[Path, str | None]]
             results.append((path, None))
         except CrewbenchError as exc:
             results.append((path, str(exc)))
+        except Exception as exc:  # noqa: BLE001 — a loader bug is still one report line, never a traceback
+            message = (f"{path}: could not be checked ({type(exc).__name__}: {str(exc)[:200]})"
+                       " — fix the file or report this as a crewbench bug")
+            results.append((path, message))
     return results

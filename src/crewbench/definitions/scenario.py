@@ -35,8 +35,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crewbench.definitions.config import NAME_PATTERN, PERMISSION_LEVELS
-from crewbench.definitions.yamlio import load_yaml_file
+from crewbench.definitions.limits import find_bad_value, short_repr
+from crewbench.definitions.roles import NAME_PATTERN, PERMISSION_LEVELS
+from crewbench.definitions.yamlio import load_yaml_file, read_definition_text
 from crewbench.errors import DefinitionError, ScenarioError
 
 __all__ = ["Case", "Grade", "Scenario", "ToolDecl", "load_scenario", "load_scenario_module"]
@@ -212,7 +213,13 @@ def _load_cases(scenario: Scenario, path: Path) -> list[Case]:
         for key in ("id", "input", "expected"):
             if key not in item:
                 raise DefinitionError(path, f"{where}.{key}", "is missing", f"add '{key}:' to the case")
+        if isinstance(item["id"], bool) or not isinstance(item["id"], (str, int)):
+            raise DefinitionError(path, f"{where}.id", f"must be text or a number, got {short_repr(item['id'])}",
+                                  "give the case a short id such as c01")
         case_id = str(item["id"])
+        for key in item:
+            if not isinstance(key, str):
+                raise DefinitionError(path, where, f"key {short_repr(key)} is not text", "quote the key")
         if case_id in seen:
             raise DefinitionError(path, f"{where}.id", f"duplicate case id {case_id!r}", "give each case its own id")
         seen.add(case_id)
@@ -222,31 +229,56 @@ def _load_cases(scenario: Scenario, path: Path) -> list[Case]:
         for key in required_inputs:
             if key not in item["input"]:
                 raise DefinitionError(path, f"{where}.input.{key}", "is missing", "the scenario's input_schema requires it")
+        bad = find_bad_value(item, where)
+        if bad is not None:
+            raise DefinitionError(path, bad[0], bad[1], "use plain text, numbers, lists and mappings")
+        tags = item.get("tags") or []
+        if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+            raise DefinitionError(path, f"{where}.tags", "must be a list of words", "e.g. tags: [refund, urgent]")
+        task_type = item.get("task_type") or scenario.task_type
+        if not isinstance(task_type, str):
+            raise DefinitionError(path, f"{where}.task_type", "must be text", "e.g. task_type: support_triage")
         difficulty = item.get("difficulty", "medium")
-        if difficulty not in DIFFICULTIES:
-            raise DefinitionError(path, f"{where}.difficulty", f"unknown difficulty {difficulty!r}",
+        if not isinstance(difficulty, str) or difficulty not in DIFFICULTIES:
+            raise DefinitionError(path, f"{where}.difficulty", f"unknown difficulty {short_repr(difficulty)}",
                                   f"use one of {', '.join(DIFFICULTIES)}")
         cases.append(Case(
             id=case_id, input=dict(item["input"]), expected=item["expected"], difficulty=difficulty,
-            task_type=item.get("task_type") or scenario.task_type, tags=list(item.get("tags") or []),
+            task_type=task_type, tags=list(tags),
             meta={k: v for k, v in item.items()
                   if k not in {"id", "input", "expected", "difficulty", "task_type", "tags"}},
         ))
     return cases
 
 
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = value
+    return result
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
 def _load_jsonl(path: Path) -> list[Any]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise DefinitionError(path, None, "file not found", "fix 'cases:' in scenario.yaml") from None
+    lines = read_definition_text(path, "fix 'cases:' in scenario.yaml").splitlines()
     items = []
     for number, line in enumerate(lines, 1):
         if line.strip():
             try:
-                items.append(json.loads(line))
+                items.append(json.loads(line, object_pairs_hook=_unique_pairs))
             except json.JSONDecodeError as exc:
                 raise DefinitionError(path, f"line {number}", f"malformed JSON: {exc.msg}", "fix that line") from None
+            except _DuplicateKey as exc:
+                raise DefinitionError(path, f"line {number}", f"duplicate key {short_repr(exc.args[0])}",
+                                      "remove one of the two keys") from None
+            except (ValueError, RecursionError) as exc:  # > 4,300-digit ints, deep nesting
+                raise DefinitionError(path, f"line {number}", f"cannot be read: {str(exc)[:120]}",
+                                      "simplify that line") from None
     return items
 
 
@@ -260,8 +292,9 @@ def load_scenario(folder: str | Path) -> Scenario:
         if key not in SCENARIO_FIELDS:
             raise DefinitionError(source, key, "is not a scenario field", f"use one of {', '.join(sorted(SCENARIO_FIELDS))}")
     name = data.get("name") or folder.name
-    if not NAME_PATTERN.match(str(name)):
-        raise DefinitionError(source, "name", f"{name!r} is not a valid identifier", "use letters, digits and underscores")
+    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+        raise DefinitionError(source, "name", f"{short_repr(name)} is not a valid identifier",
+                              "use letters, digits and underscores")
     if not data.get("cases"):
         raise DefinitionError(source, "cases", "is missing", "add 'cases:'")
     graders_config = None
@@ -275,17 +308,45 @@ def load_scenario(folder: str | Path) -> Scenario:
     elif not data.get("grader"):
         raise DefinitionError(source, "grader", "is missing",
                               "add 'grader: graders.py:grade' or a 'graders:' list of rules")
+    bad = find_bad_value(data)
+    if bad is not None:
+        raise DefinitionError(source, bad[0] or None, bad[1], "use plain text, numbers, lists and mappings")
+    _check_file_name(source, "cases", data["cases"], "cases.yaml")
+    if data.get("grader"):
+        _check_entry(source, "grader", data["grader"], "graders.py:grade")
+    if data.get("sim") is not None:
+        _check_file_name(source, "sim", data["sim"], "sim.py")
+    for key in ("description", "task_type", "judge_rubric"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise DefinitionError(source, key, f"must be text, got {type(data[key]).__name__}", "write it as text")
     input_schema = data.get("input_schema") or {"type": "object"}
     if not isinstance(input_schema, dict):
         raise DefinitionError(source, "input_schema", "must be a JSON schema mapping", "e.g. {type: object, properties: {...}}")
+    _check_schema(source, "input_schema", input_schema)
+    output_schema = data.get("output_schema")
+    if output_schema is not None:
+        if not isinstance(output_schema, dict):
+            raise DefinitionError(source, "output_schema", "must be a JSON schema mapping", "e.g. {type: object}")
+        _check_schema(source, "output_schema", output_schema)
+    raw_tools = data.get("tools") or []
+    if not isinstance(raw_tools, list):
+        raise DefinitionError(source, "tools", "must be a list of tools", "e.g. - {name: kb_search, entry: tools.py:KBSearchTool}")
     tools: dict[str, ToolDecl] = {}
-    for index, item in enumerate(data.get("tools") or []):
+    for index, item in enumerate(raw_tools):
         where = f"tools[{index}]"
         if not isinstance(item, dict) or not item.get("name") or not item.get("entry"):
             raise DefinitionError(source, where, "a tool needs 'name' and 'entry'", "e.g. {name: kb_search, entry: tools.py:KBSearchTool}")
+        if not isinstance(item["name"], str) or not NAME_PATTERN.match(item["name"]):
+            raise DefinitionError(source, f"{where}.name", f"{short_repr(item['name'])} is not a valid tool name",
+                                  "use letters, digits and underscores")
+        if item["name"] in tools:
+            raise DefinitionError(source, f"{where}.name", f"duplicate tool {item['name']!r}", "give each tool its own name")
+        _check_entry(source, f"{where}.entry", item["entry"], "tools.py:KBSearchTool")
+        if not isinstance(item.get("description", ""), str):
+            raise DefinitionError(source, f"{where}.description", "must be text", "write it as text")
         permission = item.get("permission", "read")
-        if permission not in PERMISSION_LEVELS:
-            raise DefinitionError(source, f"{where}.permission", f"unknown level {permission!r}",
+        if not isinstance(permission, str) or permission not in PERMISSION_LEVELS:
+            raise DefinitionError(source, f"{where}.permission", f"unknown level {short_repr(permission)}",
                                   f"use one of {', '.join(PERMISSION_LEVELS)}")
         destructive = item.get("destructive", False)
         if not isinstance(destructive, bool):
@@ -297,7 +358,40 @@ def load_scenario(folder: str | Path) -> Scenario:
     return Scenario(
         name=name, folder=folder, description=data.get("description", ""),
         task_type=data.get("task_type", name), input_schema=input_schema,
-        output_schema=data.get("output_schema"), tools=tools, cases_file=data["cases"],
+        output_schema=output_schema, tools=tools, cases_file=data["cases"],
         grader_entry=data.get("grader") or "", sim_entry=data.get("sim"),
         judge_rubric=data.get("judge_rubric"), raw=data, graders_config=graders_config,
     )
+
+
+def _check_file_name(source: Path, field_name: str, value: Any, example: str) -> None:
+    """A file beside scenario.yaml: text, relative, never climbing out of the folder."""
+    if not isinstance(value, str) or not value.strip():
+        raise DefinitionError(source, field_name, f"must be a file name, got {short_repr(value)}",
+                              f"e.g. {field_name}: {example}")
+    parts = Path(value).parts
+    if Path(value).is_absolute() or ".." in parts or "\\" in value or "\x00" in value:
+        raise DefinitionError(source, field_name, f"{short_repr(value)} is outside the scenario folder",
+                              "name a file inside the scenario's own folder")
+
+
+def _check_entry(source: Path, field_name: str, value: Any, example: str) -> None:
+    """A Python entry 'file.py:name' inside the scenario folder."""
+    if not isinstance(value, str) or value.count(":") != 1:
+        raise DefinitionError(source, field_name, f"entry {short_repr(value)} must look like 'file.py:name'",
+                              f"e.g. {example}")
+    filename, attribute = value.split(":")
+    _check_file_name(source, field_name, filename, example.split(":")[0])
+    if not filename.endswith(".py") or not attribute.isidentifier():
+        raise DefinitionError(source, field_name, f"entry {short_repr(value)} must look like 'file.py:name'",
+                              f"e.g. {example}")
+
+
+def _check_schema(source: Path, field_name: str, schema: dict) -> None:
+    required = schema.get("required", [])
+    if not isinstance(required, list) or not all(isinstance(key, str) for key in required):
+        raise DefinitionError(source, f"{field_name}.required", "must be a list of field names",
+                              "e.g. required: [message]")
+    if not isinstance(schema.get("properties", {}), dict):
+        raise DefinitionError(source, f"{field_name}.properties", "must be a mapping of field schemas",
+                              "e.g. properties: {message: {type: string}}")

@@ -6,6 +6,7 @@ One object that the CLI and the Streamlit pages both go through to read and writ
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from crewbench.definitions.config import (
     parse_role,
 )
 from crewbench.definitions.scenario import Scenario, ToolDecl, load_scenario
+from crewbench.definitions.toolrefs import SETTINGS_FILE, allowed_tool_modules
 from crewbench.definitions.yamlio import dump_yaml
 from crewbench.errors import CrewbenchError, DefinitionError, UnknownReference
 
@@ -34,6 +36,7 @@ class Workspace:
     def __init__(self, root: str | Path | None = None):
         self.root = Path(root or os.environ.get("CREWBENCH_WORKSPACE") or Path.cwd()).resolve()
         self._scenarios: dict[str, Scenario] | None = None
+        self._broken_scenarios: dict[str, CrewbenchError] = {}
 
     # -- folders
     @property
@@ -54,18 +57,32 @@ class Workspace:
 
     # -- scenarios and tools
     def scenarios(self) -> dict[str, Scenario]:
+        """The scenarios that load. A broken one is left out (and kept for ``scenario(name)`` and
+        ``validate`` to report), so one bad folder does not stop work on the others."""
         if self._scenarios is None:
             found: dict[str, Scenario] = {}
+            broken: dict[str, CrewbenchError] = {}
             if self.scenarios_dir.is_dir():
                 for folder in sorted(self.scenarios_dir.iterdir()):
                     if (folder / "scenario.yaml").is_file():
-                        scenario = load_scenario(folder)
+                        try:
+                            scenario = load_scenario(folder)
+                        except CrewbenchError as exc:
+                            broken[folder.name] = exc
+                            continue
                         found[scenario.name] = scenario
-            self._scenarios = found
+            self._scenarios, self._broken_scenarios = found, broken
         return self._scenarios
+
+    def scenario_problems(self) -> dict[str, CrewbenchError]:
+        """Scenario folders that failed to load, by folder name, with their error."""
+        self.scenarios()
+        return dict(self._broken_scenarios)
 
     def scenario(self, name: str) -> Scenario:
         scenarios = self.scenarios()
+        if name not in scenarios and name in self._broken_scenarios:
+            raise self._broken_scenarios[name]
         if name not in scenarios:
             raise UnknownReference(self.scenarios_dir, None, f"unknown scenario {name!r}",
                                    f"use one of: {', '.join(scenarios) or '(none)'}")
@@ -88,12 +105,14 @@ class Workspace:
         if not path.is_file():
             raise UnknownReference(path, None, f"unknown role {name!r}",
                                    f"create roles/{name}.yaml or use one of: {', '.join(self.role_names()) or '(none)'}")
-        return load_role(path, known_tools=set(self.tools()))
+        return load_role(path, known_tools=set(self.tools()),
+                         allowed_tool_modules=self.allowed_tool_modules())
 
     def save_role(self, name: str, data: dict, *, overwrite: bool = True) -> Path:
         """Validate, then write. Nothing is written when validation fails."""
         path = self.roles_dir / f"{name}.yaml"
-        parse_role(data, name=name, source=path, known_tools=set(self.tools()))
+        parse_role(data, name=name, source=path, known_tools=set(self.tools()),
+                   allowed_tool_modules=self.allowed_tool_modules())
         if path.exists() and not overwrite:
             raise DefinitionError(path, None, "already exists", "pick another name or allow overwrite")
         self.roles_dir.mkdir(parents=True, exist_ok=True)
@@ -106,6 +125,10 @@ class Workspace:
             raise DefinitionError(self.roles_dir / f"{name}.yaml", None,
                                   f"is used by crews {', '.join(users)}", "remove it from those crews first")
         (self.roles_dir / f"{name}.yaml").unlink(missing_ok=True)
+
+    def crews_using_role(self, name: str) -> list[str]:
+        """Crews whose files reference ``roles/<name>.yaml`` (a change to it changes them all)."""
+        return [crew for crew in self.crew_names() if name in self._raw_role_refs(crew)]
 
     def _raw_role_refs(self, crew_name: str) -> set[str]:
         from crewbench.definitions.yamlio import load_yaml_file
@@ -142,7 +165,12 @@ class Workspace:
             "role_loader": self.role,
             "known_tools": set(self.tools()),
             "known_scenarios": set(self.scenarios()),
+            "allowed_tool_modules": self.allowed_tool_modules(),
         }
+
+    def allowed_tool_modules(self) -> frozenset[str]:
+        """Modules whose ``module:callable`` tools the user allows (``crewbench.yaml``)."""
+        return allowed_tool_modules(self.root)
 
     def save_crew(self, data: dict, *, name: str | None = None, overwrite: bool = True) -> Path:
         name = name or data.get("name")
@@ -161,34 +189,28 @@ class Workspace:
         """Check every scenario, role and crew; return (files checked, problems)."""
         problems: list[Problem] = []
         checked = 0
-        try:
-            scenarios = self.scenarios()
-        except CrewbenchError as exc:
-            return 1, [Problem(str(self.scenarios_dir), str(exc))]
+
+        def check(path: Path, func) -> None:
+            nonlocal checked
+            checked += 1
+            problem = _problem_of(path, func)
+            if problem is not None:
+                problems.append(problem)
+
+        if (self.root / SETTINGS_FILE).is_file():
+            check(self.root / SETTINGS_FILE, self.allowed_tool_modules)
+        scenarios: dict[str, Scenario] = {}
+        check(self.scenarios_dir, lambda: scenarios.update(self.scenarios()))
+        checked -= 1
+        for folder, error in self.scenario_problems().items():
+            checked += 1
+            problems.append(Problem(str(self.scenarios_dir / folder / "scenario.yaml"), str(error)))
         for scenario in scenarios.values():
-            checked += 1
-            try:
-                scenario.cases()
-                for decl in scenario.tools.values():
-                    if not (scenario.folder / decl.entry.split(":", 1)[0]).is_file():
-                        raise DefinitionError(scenario.source, f"tools.{decl.name}.entry",
-                                              f"file {decl.entry.split(':', 1)[0]} not found", "fix the entry")
-                if scenario.grader_entry and not (scenario.folder / scenario.grader_entry.split(":", 1)[0]).is_file():
-                    raise DefinitionError(scenario.source, "grader", "grader file not found", "fix the entry")
-            except CrewbenchError as exc:
-                problems.append(Problem(str(scenario.source), str(exc)))
+            check(scenario.source, lambda scenario=scenario: _check_scenario_files(scenario))
         for name in self.role_names():
-            checked += 1
-            try:
-                self.role(name)
-            except CrewbenchError as exc:
-                problems.append(Problem(str(self.roles_dir / f"{name}.yaml"), str(exc)))
+            check(self.roles_dir / f"{name}.yaml", lambda name=name: self.role(name))
         for name in self.crew_names():
-            checked += 1
-            try:
-                self.crew(name)
-            except CrewbenchError as exc:
-                problems.append(Problem(str(self.crews_dir / f"{name}.yaml"), str(exc)))
+            check(self.crews_dir / f"{name}.yaml", lambda name=name: self.crew(name))
         if self.policies_dir.is_dir():
             try:
                 from crewbench.definitions.policy import validate_policies
@@ -202,7 +224,38 @@ class Workspace:
         return checked, problems
 
 
+def _check_scenario_files(scenario: Scenario) -> None:
+    scenario.cases()
+    for decl in scenario.tools.values():
+        if not (scenario.folder / decl.entry.split(":", 1)[0]).is_file():
+            raise DefinitionError(scenario.source, f"tools.{decl.name}.entry",
+                                  f"file {decl.entry.split(':', 1)[0]} not found", "fix the entry")
+    if scenario.grader_entry and not (scenario.folder / scenario.grader_entry.split(":", 1)[0]).is_file():
+        raise DefinitionError(scenario.source, "grader", "grader file not found", "fix the entry")
+
+
+def _problem_of(path: Path, func) -> Problem | None:
+    """Run one check; any failure becomes a Problem so one file never stops the others."""
+    try:
+        func()
+    except CrewbenchError as exc:
+        return Problem(str(path), str(exc))
+    except Exception as exc:  # noqa: BLE001 — a loader bug must still be a report line, not a traceback
+        return Problem(str(path), f"{path}: could not be checked ({type(exc).__name__}: "
+                                  f"{str(exc)[:200]}) — fix the file or report this as a crewbench bug")
+    return None
+
+
 def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    # A unique temp name: two writers of the same file must not share (and clobber) one.
+    handle, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        # mkstemp makes 0600; a definition keeps its old mode, a new one the usual 0644.
+        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

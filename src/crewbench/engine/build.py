@@ -24,6 +24,7 @@ from crewbench.compat.crewai_compat import (
 )
 from crewbench.compat.hygiene import import_crewai
 from crewbench.definitions.config import CrewSpec, RoleSpec
+from crewbench.definitions.toolrefs import check_tool_reference
 from crewbench.errors import UnknownReference
 
 __all__ = ["INJECTED_FAILURES", "BuildOptions", "build_crew"]
@@ -43,6 +44,9 @@ class BuildOptions:
     guardrail_max_retries: int = 2
     max_retry_limit: int = 2
     fail_tool_once: str | None = None         # the tool_failure perturbation: this tool has an outage
+    # Modules whose ``module:callable`` tools may be imported (the workspace allow-list); by
+    # default none, so a definition alone can never make a run import and call code.
+    allowed_tool_modules: frozenset[str] = frozenset()
 
 
 def branch_task_names(spec: CrewSpec) -> set[str]:
@@ -74,8 +78,9 @@ def build_crew(spec: CrewSpec, options: BuildOptions):
         }
         if delegation is not None:
             kwargs["allow_delegation"] = delegation
-        return Agent(llm=_role_llm(options, role), tools=[_make_tool(t, options.tools, failure_plan) for t in tool_names],
-                     **kwargs)
+        tools = [_make_tool(t, options.tools, failure_plan, options.allowed_tool_modules, role.source)
+                 for t in tool_names]
+        return Agent(llm=_role_llm(options, role), tools=tools, **kwargs)
 
     agents: dict[str, Agent] = {}
     for name in spec.worker_names:
@@ -151,10 +156,14 @@ def _role_llm(options: BuildOptions, role: RoleSpec):
     return llm
 
 
-def _make_tool(name: str, declared: dict[str, Any], failure_plan: dict | None = None):
+def _make_tool(name: str, declared: dict[str, Any], failure_plan: dict | None = None,
+               allowed_modules: frozenset[str] = frozenset(), source: str = "<role>"):
     if ":" in name and name not in declared:
         import importlib
 
+        # Checked again here, not only when the definition was loaded: a crew resumed from
+        # runs.db or built by other code never went through the workspace's loader.
+        check_tool_reference(source or "<role>", "tools", name, allowed_modules)
         module_name, _, class_name = name.partition(":")
         try:
             return getattr(importlib.import_module(module_name), class_name)()

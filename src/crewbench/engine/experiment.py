@@ -8,9 +8,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from crewbench.definitions.config import CrewSpec, parse_crew
+from crewbench.definitions.limits import has_lone_surrogate
 from crewbench.definitions.workspace import Workspace
 from crewbench.errors import RunnerError
 from crewbench.llm.profiles import parse_model
+from crewbench.llm.redact import redact_url
 from crewbench.store import Store
 
 __all__ = ["MAX_CONCURRENCY", "MAX_REPS", "ExperimentConfig", "Progress", "config_from_experiment"]
@@ -51,6 +53,7 @@ class ExperimentConfig:
     replay: str | None = None                     # cassette path to answer provider calls from
     max_cost_usd: float | None = None             # stop starting runs once spend reaches this
     price: str | None = None        # --price IN/OUT, USD per 1M tokens; overrides prices.yaml
+    retry_timeouts: bool = False  # a run that hit timeout_s is retried only when this is set
 
     def validate(self) -> None:
         parse_model(self.model)
@@ -58,6 +61,8 @@ class ExperimentConfig:
             from crewbench.llm.prices import parse_price
 
             parse_price(self.price)
+        if self.name is not None and has_lone_surrogate(self.name):
+            raise RunnerError("--name is not valid UTF-8 text; use another experiment name")
         if not self.crews:
             raise RunnerError("no crew given; pass --crew FILE (one or more)")
         if not 1 <= self.reps <= MAX_REPS:
@@ -86,6 +91,8 @@ class ExperimentConfig:
         data = asdict(self)
         data["crews"] = [crew.content_hash() for crew in self.crews]
         data["crew_names"] = [crew.name for crew in self.crews]
+        # Stored in runs.db for good: credentials in the URL must never reach it.
+        data["base_url"] = redact_url(data.get("base_url"))
         return data
 
 

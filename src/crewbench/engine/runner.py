@@ -20,16 +20,18 @@ from typing import Any
 
 from crewbench import __version__
 from crewbench.compat.crewai_compat import is_delegation_tool
+from crewbench.compat.hygiene import import_crewai
 from crewbench.definitions.baseline import derive_baseline, is_null_agent, with_fair_baselines
 from crewbench.definitions.config import role_key
 from crewbench.definitions.outcomes import Status, classify
 from crewbench.definitions.scenario import Grade
 from crewbench.definitions.workspace import Workspace
 from crewbench.engine.build import BuildOptions, branch_task_names, build_crew
+from crewbench.engine.cancel import attempt_cancel, install_cancel_hooks
 from crewbench.engine.experiment import ExperimentConfig, Progress, config_from_experiment
 from crewbench.engine.phases import phase_of, phase_seconds
 from crewbench.engine.ratelimit import RateLimiter, install_rate_limit_hook
-from crewbench.engine.retry import is_transient
+from crewbench.engine.retry import RunTimeout, is_transient
 from crewbench.engine.slots import experiment_cases, kickoff_inputs, slot_seed
 from crewbench.engine.textcalls import RepairStats, install_repair, is_context_overflow
 from crewbench.engine.textcalls_run import react_tool_names, storable_run, text_call_causes
@@ -106,8 +108,9 @@ class _Experiment:
             llm_rows.extend(result["llm"])
             tool_rows.extend(result["tools"])
             exc = result.get("exception")
-            if (exc is None or attempts >= config.max_attempts or not is_transient(exc)
-                    or is_context_overflow(exc) or self.cancel.is_set()):
+            retry_timeouts = config.retry_timeouts  # off by default: see engine/retry.py
+            if exc is None or attempts >= config.max_attempts or self.cancel.is_set() \
+                    or is_context_overflow(exc) or not is_transient(exc, retry_timeouts=retry_timeouts):
                 break
             backoff = config.backoff_s * (2 ** (attempts - 1))
             if self.virtual:
@@ -164,6 +167,7 @@ class _Experiment:
             llm_factory=new_llm,
             tools=self.workspace.tools(),
             fail_tool_once=case.meta.get("inject_tool_failure"),
+            allowed_tool_modules=self.workspace.allowed_tool_modules(),
         )
         governor = self.governor
         if governor is not None:
@@ -173,8 +177,13 @@ class _Experiment:
         run_key_id = f"{run_key}:{time.monotonic_ns()}"
         clock = (VirtualClock(virtual_start - time.time(), parallel_tasks=branch_task_names(crew_spec))
                  if virtual_start is not None else None)
+        run_cancel = threading.Event()  # set when the attempt is abandoned: see engine/cancel.py
 
         def work():
+            attempt_cancel.set(run_cancel)
+            # Before the rate-limit hook, so a cancelled attempt never waits for (or spends) a token.
+            import_crewai()
+            install_cancel_hooks()
             limiter_var = install_rate_limit_hook() if self.limiter else None
             if limiter_var is not None:
                 limiter_var.set(self.limiter)
@@ -184,6 +193,8 @@ class _Experiment:
                 holder["recorder"] = recorder
                 try:
                     crew = build_crew(crew_spec, options)
+                    if run_cancel.is_set():
+                        raise RunTimeout("cancelled before the crew started")
                     if self.simulated:
                         with virtual_clock(clock), sim_session(scenario=scenario, case=case,
                                                                crew=crew_spec, seed=seed, run_key=run_key):
@@ -197,14 +208,23 @@ class _Experiment:
 
         import contextvars
 
-        thread = threading.Thread(target=contextvars.copy_context().run, args=(work,), daemon=True)
+        def guarded_work():
+            try:
+                work()
+            except BaseException as exc:  # noqa: BLE001 - recorded on the run, never a thread traceback
+                holder["thread_error"] = f"{type(exc).__name__}: {exc}"
+
+        thread = threading.Thread(target=contextvars.copy_context().run, args=(guarded_work,), daemon=True)
         thread.start()
         thread.join(config.timeout_s)
-        if thread.is_alive():
-            holder["exception"] = TimeoutError(f"run exceeded its {config.timeout_s:g}s timeout")
+        timed_out = thread.is_alive()
+        if timed_out:
+            # From here on the abandoned thread's next LLM or tool call is blocked.
+            run_cancel.set()
+            holder["exception"] = RunTimeout(f"run exceeded its {config.timeout_s:g}s timeout")
         if clock is not None and "exception" not in holder and \
                 clock.end() - virtual_start > config.timeout_s:
-            holder["exception"] = TimeoutError(
+            holder["exception"] = RunTimeout(
                 f"run exceeded its {config.timeout_s:g}s timeout (virtual time)")
         if not flush_events():
             holder.setdefault("exception", RuntimeError(
@@ -218,6 +238,14 @@ class _Experiment:
                 clock.translate(holder["llm"])
                 clock.translate(holder["tools"])
             release(run_key_id)
+            if timed_out:  # calls still open when the run was given up will never finish
+                for row in holder["llm"] + holder["tools"]:
+                    if row.get("status") in (None, "pending"):
+                        row["status"] = "abandoned"
+        if "exception" not in holder and "output" not in holder:
+            # The crew thread died outside its own try (a hook or scope failed): say so, rather
+            # than let the grader fail with a misleading KeyError: 'output'.
+            holder["exception"] = RuntimeError(holder.get("thread_error") or "the crew ended without an output")
         if "exception" not in holder:
             try:
                 with judge_model(config.model):

@@ -12,19 +12,9 @@ code is executed. CrewAI is not imported.
 
 from __future__ import annotations
 
-import ast
-import json
-import re
-import tempfile
-import tomllib
-import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
-
-import json5
 
 from crewbench.definitions.config import (
     AGENT_FIELDS,
@@ -33,9 +23,15 @@ from crewbench.definitions.config import (
     parse_crew,
     parse_role,
 )
-from crewbench.definitions.yamlio import dump_yaml, load_yaml_file, load_yaml_text
+from crewbench.definitions.toolrefs import (
+    SETTINGS_FILE,
+    add_allowed_tool_modules,
+    is_tool_reference,
+    reference_module,
+)
+from crewbench.definitions.yamlio import dump_yaml, load_yaml_text
 from crewbench.errors import CrewbenchError, ExportError, ProcessRequired
-from crewbench.exchange.export import META_PREFIX
+from crewbench.exchange.import_read import as_object, identifier, opened, read_any
 
 __all__ = ["ImportPlan", "ImportResult", "ProcessRequired", "import_project", "read_project"]
 
@@ -53,6 +49,13 @@ class ImportPlan:
     source: str
     warnings: list[str] = field(default_factory=list)
 
+    @property
+    def tool_references(self) -> list[str]:
+        """``module:callable`` tools the project names: code that would run if trusted."""
+        refs = [t for role in self.roles.values() for t in role.get("tools") or []
+                if isinstance(t, str) and is_tool_reference(t)]
+        return sorted(set(refs))
+
 
 @dataclass
 class ImportResult:
@@ -67,12 +70,23 @@ class ImportResult:
 
 
 def import_project(path: str | Path, workspace, *, process: str | None = None, name: str | None = None,
-                   role_prefix: str = "", overwrite: bool = False) -> ImportResult:
-    """Read, validate, then write roles and the crew. Writes nothing when anything is wrong."""
-    plan = read_project(path, workspace=workspace, process=process, name=name, role_prefix=role_prefix)
+                   role_prefix: str = "", overwrite: bool = False, trust_tools: bool = False) -> ImportResult:
+    """Read, validate, then write roles and the crew. Writes nothing when anything is wrong.
+
+    ``trust_tools``: the user accepts the project's ``module:callable`` tools; their modules are
+    added to the workspace allow-list (crewbench.yaml). Without it such tools are refused."""
+    plan = read_project(path, workspace=workspace, process=process, name=name, role_prefix=role_prefix,
+                        trust_tools=trust_tools)
     _check_conflicts(plan, workspace, overwrite)
     written: list[tuple[Path, bytes | None]] = []
     try:
+        modules = sorted({reference_module(t) for t in plan.tool_references}
+                         - set(workspace.allowed_tool_modules()))
+        if trust_tools and modules:
+            settings = workspace.root / SETTINGS_FILE
+            written.append((settings, settings.read_bytes() if settings.exists() else None))
+            add_allowed_tool_modules(workspace.root, modules)
+            plan.warnings.append(f"trusted: {', '.join(modules)} added to allowed_tool_modules in {SETTINGS_FILE}")
         role_paths = []
         for role_name, data in plan.roles.items():
             target = workspace.roles_dir / f"{role_name}.yaml"
@@ -88,263 +102,42 @@ def import_project(path: str | Path, workspace, *, process: str | None = None, n
 
 
 def read_project(path: str | Path, *, workspace=None, process: str | None = None, name: str | None = None,
-                 role_prefix: str = "") -> ImportPlan:
+                 role_prefix: str = "", trust_tools: bool = False) -> ImportPlan:
     """Everything ``import_project`` would write, validated, without writing."""
     if process is not None and process not in PROCESSES:
         raise ExportError(f"unknown process {process!r}; use one of {', '.join(PROCESSES)}")
     if role_prefix and not NAME_PATTERN.match(role_prefix):
         raise ExportError(f"role prefix {role_prefix!r} is not a valid identifier start")
-    with _opened(Path(path)) as root:
-        kind, raw = _read_any(root)
+    with opened(Path(path)) as root:
+        kind, raw = read_any(root)
     plan = _plan(raw, kind, str(path), workspace, process, name, role_prefix)
-    _validate(plan, workspace)
+    _refuse_untrusted_tools(plan, workspace, trust_tools)
+    _validate(plan, workspace, trust_tools)
     return plan
 
 
-# ---------------------------------------------------------------- opening: folders, files, zips
-
-
-@contextmanager
-def _opened(path: Path) -> Iterator[Path]:
-    if not path.exists():
-        raise ExportError(f"{path}: not found; pass a CrewAI project folder, a definition file or a zip")
-    if path.is_file() and zipfile.is_zipfile(path):
-        with tempfile.TemporaryDirectory(prefix="crewbench-import-") as tmp:
-            yield _safe_extract(path, Path(tmp))
-    else:
-        yield path
-
-
-def _safe_extract(archive: Path, dest: Path) -> Path:
-    with zipfile.ZipFile(archive) as zf:
-        members = zf.infolist()
-        for info in members:  # check every member before extracting any
-            rel = PurePosixPath(info.filename.replace("\\", "/"))
-            if rel.is_absolute() or ".." in rel.parts or re.match(r"^[A-Za-z]:", info.filename):
-                raise ExportError(f"{archive}: entry {info.filename!r} would be written outside the target "
-                                  "folder (zip-slip); refusing the whole archive")
-            if (info.external_attr >> 16) & 0o170000 == 0o120000:
-                raise ExportError(f"{archive}: entry {info.filename!r} is a symbolic link; refusing the archive")
-        if sum(i.file_size for i in members) > _MAX_ZIP_BYTES:
-            raise ExportError(f"{archive}: archive unpacks to more than {_MAX_ZIP_BYTES} bytes; refusing it")
-        zf.extractall(dest)
-    tops = {PurePosixPath(i.filename).parts[0] for i in members if i.filename.strip("/")}
-    only = dest / next(iter(tops)) if len(tops) == 1 else dest
-    return only if only.is_dir() else dest
-
-
-def _read_any(root: Path) -> tuple[str, dict[str, Any]]:
-    if root.is_file():
-        if root.name in ("crew.jsonc", "crew.json") and _is_json_project(root.parent):
-            return "jsonc", _read_json_project(root.parent)
-        return "definition", _read_definition(root)
-    if _is_json_project(root):
-        return "jsonc", _read_json_project(root)
-    config = _classic_config_dir(root)
-    if config is not None:
-        return "classic", _read_classic(root, config)
-    definitions = sorted(p for p in root.iterdir() if p.suffix in (".yaml", ".yml", ".json", ".jsonc"))
-    if len(definitions) == 1:
-        return "definition", _read_definition(definitions[0])
-    raise ExportError(f"{root}: not a CrewAI project — expected crew.jsonc with agents/, "
-                      "src/<package>/config/agents.yaml and tasks.yaml, or one definition file")
-
-
-def _is_json_project(root: Path) -> bool:
-    return (root / "crew.jsonc").is_file() or (root / "crew.json").is_file()
-
-
-def _classic_config_dir(root: Path) -> Path | None:
-    candidates = [root / "config"] + sorted(root.glob("src/*/config"))
-    found = [c for c in candidates if (c / "agents.yaml").exists() or (c / "tasks.yaml").exists()]
-    if len(found) > 1:
-        raise ExportError(f"{root}: several classic packages ({', '.join(str(f) for f in found)}); "
-                          "import one package folder")
-    return found[0] if found else None
-
-
-def _load_jsonc(path: Path) -> Any:
-    try:
-        return json5.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ExportError(f"{path}: missing — the project is incomplete") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ExportError(f"{path}: malformed JSON/JSONC ({exc}); fix the file and import again") from None
-
-
-def _object(value: Any, where: Path | str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ExportError(f"{where}: expected an object/mapping, got {type(value).__name__}")
-    return value
-
-
-def _pyproject_meta(root: Path) -> dict[str, Any]:
-    path = root / "pyproject.toml"
-    if not path.is_file():
-        return {}
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ExportError(f"{path}: malformed TOML ({exc})") from None
-    meta = dict(data.get("tool", {}).get("crewbench", {}))
-    for key in ("extra",):
-        if isinstance(meta.get(key), str):
-            meta[key] = json.loads(meta[key])
-    meta["_project_name"] = data.get("project", {}).get("name")
-    return meta
-
-
-# ---------------------------------------------------------------- the three readers
-
-
-def _read_json_project(root: Path) -> dict[str, Any]:
-    crew_file = root / "crew.jsonc" if (root / "crew.jsonc").is_file() else root / "crew.json"
-    crew = _object(_load_jsonc(crew_file), crew_file)
-    names = crew.get("agents")
-    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
-        raise ExportError(f"{crew_file}: 'agents' must be a non-empty list of agent names")
-    manager = crew.get("manager_agent")
-    agents = {}
-    for agent in names + ([manager] if isinstance(manager, str) else []):
-        _identifier(agent, f"{crew_file}: agent name")
-        path = next((p for p in (root / "agents" / f"{agent}.jsonc", root / "agents" / f"{agent}.json")
-                     if p.is_file()), None)
-        if path is None:
-            raise ExportError(f"{crew_file}: agent {agent!r} has no agents/{agent}.jsonc — the project is incomplete")
-        agents[agent] = _object(_load_jsonc(path), path)
-    return {"definition": {**crew, "agents": agents}, "meta": _pyproject_meta(root), "source": str(crew_file)}
-
-
-def _read_definition(path: Path) -> dict[str, Any]:
-    if path.suffix in (".yaml", ".yml"):
-        data = load_yaml_file(path)  # safe loader: unsafe tags raise UnsafeYAMLError
-        text = path.read_text(encoding="utf-8")
-        meta = next((json.loads(line[len(META_PREFIX):]) for line in text.splitlines()
-                     if line.startswith(META_PREFIX)), {})
-    elif path.suffix in (".json", ".jsonc"):
-        data, meta = _load_jsonc(path), {}
-    else:
-        raise ExportError(f"{path}: unknown definition type; use .yaml, .yml, .json or .jsonc")
-    data = _object(data, path)
-    agents = data.get("agents")
-    if isinstance(agents, list):  # CrewDefinition also allows a list of {name: ...} or one-key maps
-        agents = {str(a.get("name") if "name" in a else next(iter(a))):
-                  ({k: v for k, v in a.items() if k != "name"} if "name" in a else next(iter(a.values())))
-                  for a in agents if isinstance(a, dict) and a}
-    if not isinstance(agents, dict) or not agents:
-        raise ExportError(f"{path}: 'agents' must be a non-empty mapping of name: agent")
-    return {"definition": {**data, "agents": agents}, "meta": meta, "source": str(path)}
-
-
-def _read_classic(root: Path, config: Path) -> dict[str, Any]:
-    agents = _object(_yaml_or_missing(config / "agents.yaml"), config / "agents.yaml")
-    tasks = _object(_yaml_or_missing(config / "tasks.yaml"), config / "tasks.yaml")
-    crew_py = _read_crew_py(config.parent / "crew.py")
-    task_list = []
-    order = [t for t in crew_py.get("task_order", []) if t in tasks] if crew_py else []
-    for task_name in order + [t for t in tasks if t not in order]:
-        body = _object(tasks[task_name], f"{config / 'tasks.yaml'}: {task_name}")
-        entry = {"name": task_name, **body}
-        if crew_py and task_name in crew_py.get("async_tasks", set()):
-            entry["async_execution"] = True
-        task_list.append(entry)
-    definition: dict[str, Any] = {"agents": agents, "tasks": task_list}
-    if crew_py and crew_py.get("manager"):
-        definition["manager_agent"] = crew_py["manager"]
-    project_root = config.parent.parent.parent if config.parent.parent.name == "src" else config.parent
-    return {"definition": definition, "meta": _pyproject_meta(project_root), "source": str(config),
-            "crew_py": crew_py, "package": config.parent.name}
-
-
-def _yaml_or_missing(path: Path) -> Any:
-    if not path.is_file():
-        raise ExportError(f"{path}: missing — a classic project needs config/agents.yaml and config/tasks.yaml")
-    return load_yaml_file(path)
-
-
-def _decorators(node: ast.FunctionDef) -> set[str]:
-    names = set()
-    for deco in node.decorator_list:
-        target = deco.func if isinstance(deco, ast.Call) else deco
-        names.add(target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", ""))
-    return names
-
-
-def _read_crew_py(path: Path) -> dict[str, Any] | None:
-    """Task order, async tasks, process and manager from crew.py — by reading it, never running it."""
-    if not path.is_file():
-        return None
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (SyntaxError, UnicodeDecodeError):
-        return {"process": None, "why": f"{path} does not parse"}
-    found: dict[str, Any] = {"task_order": [], "async_tasks": set(), "process": None,
-                             "why": f"no Crew(...) call found in {path}", "manager": None, "python_settings": []}
-    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef) and "CrewBase" in _decorators(n)):
-        for method in (n for n in cls.body if isinstance(n, ast.FunctionDef)):
-            kinds = _decorators(method)
-            calls = [n for n in ast.walk(method) if isinstance(n, ast.Call)]
-            if "task" in kinds:
-                found["task_order"].append(method.name)
-                if any(_kw_true(c, "async_execution") for c in calls):
-                    found["async_tasks"].add(method.name)
-                found["python_settings"] += [f"task {method.name!r}: {k.arg}" for c in calls for k in c.keywords
-                                             if k.arg not in ("config", "async_execution", None)]
-            if "agent" in kinds:
-                found["python_settings"] += [f"agent {method.name!r}: {k.arg}" for c in calls for k in c.keywords
-                                             if k.arg not in ("config", "verbose", None)]
-            if "crew" in kinds:
-                _read_crew_call(method, calls, found, path)
-    return found
-
-
-def _kw_true(call: ast.Call, name: str) -> bool:
-    return any(k.arg == name and isinstance(k.value, ast.Constant) and k.value.value is True
-               for k in call.keywords)
-
-
-def _read_crew_call(method: ast.FunctionDef, calls: list[ast.Call], found: dict, path: Path) -> None:
-    crew_calls = [c for c in calls if getattr(c.func, "id", getattr(c.func, "attr", None)) == "Crew"]
-    if not crew_calls:
-        return
-    keywords = {k.arg: k.value for k in crew_calls[0].keywords}
-    assigned = {t.id: n.value for n in ast.walk(method) if isinstance(n, ast.Assign)
-                for t in n.targets if isinstance(t, ast.Name)}
-    value = keywords.get("process")
-    value = assigned.get(value.id, value) if isinstance(value, ast.Name) else value
-    if value is None:
-        found["process"] = "sequential"  # CrewAI's default
-    elif isinstance(value, ast.Attribute) and value.attr in ("sequential", "hierarchical"):
-        found["process"] = value.attr
-    elif isinstance(value, ast.Constant) and value.value in ("sequential", "hierarchical"):
-        found["process"] = value.value
-    else:
-        found["why"] = f"{path}: process={ast.unparse(value)} is not a literal Process.sequential/hierarchical"
-    manager = keywords.get("manager_agent")
-    manager = assigned.get(manager.id, manager) if isinstance(manager, ast.Name) else manager
-    if isinstance(manager, ast.Call) and isinstance(manager.func, ast.Attribute) \
-            and getattr(manager.func.value, "id", None) == "self":
-        found["manager"] = manager.func.attr
-    elif manager is not None:
-        found["process"], found["why"] = None, f"{path}: manager_agent={ast.unparse(manager)} cannot be read"
-    if "manager_llm" in keywords and found["manager"] is None:
-        found["manager_llm_only"] = True
+def _refuse_untrusted_tools(plan: ImportPlan, workspace, trust_tools: bool) -> None:
+    allowed = workspace.allowed_tool_modules() if workspace is not None else frozenset()
+    untrusted = [ref for ref in plan.tool_references
+                 if not any(reference_module(ref) == m or reference_module(ref).startswith(m + ".")
+                            for m in allowed)]
+    if untrusted and not trust_tools:
+        raise ExportError(
+            f"{plan.source}: the project names Python tools that would import and run code: "
+            f"{', '.join(untrusted)}. Nothing was imported. If you trust them, import again with "
+            f"--trust-tools (their modules are added to allowed_tool_modules in {SETTINGS_FILE}); "
+            "otherwise remove them from the project")
 
 
 # ---------------------------------------------------------------- planning
 
 
-def _identifier(name: Any, what: str) -> str:
-    if not isinstance(name, str) or not NAME_PATTERN.match(name):
-        raise ExportError(f"{what} {name!r} is not a valid identifier; use letters, digits and "
-                          "underscores, not starting with a digit")
-    return name
 
 
 def _plan(raw: dict, kind: str, source: str, workspace, process, name, prefix) -> ImportPlan:
     definition, meta = raw["definition"], raw.get("meta") or {}
     warnings: list[str] = []
-    crew_name = _identifier(name or meta.get("crew") or definition.get("name") or meta.get("_project_name")
+    crew_name = identifier(name or meta.get("crew") or definition.get("name") or meta.get("_project_name")
                             or raw.get("package") or Path(source).stem, "crew name")
     known_tools = set(workspace.tools()) if workspace is not None else set()
     tasks = _plan_tasks(definition.get("tasks"), source, warnings)
@@ -354,10 +147,10 @@ def _plan(raw: dict, kind: str, source: str, workspace, process, name, prefix) -
     chosen = _process(kind, raw, definition, meta, process, tasks, manager, source, warnings)
     roles, refs = {}, {}
     for agent_name, body in definition["agents"].items():
-        _identifier(agent_name, f"{source}: agent name")
+        identifier(agent_name, f"{source}: agent name")
         agent_meta = (meta.get("agents") or {}).get(agent_name, {})
-        role_name = _identifier(agent_meta.get("role_ref") or f"{prefix}{agent_name}", "role name")
-        roles[role_name] = _plan_role(agent_name, _object(body, f"{source}: agents.{agent_name}"),
+        role_name = identifier(agent_meta.get("role_ref") or f"{prefix}{agent_name}", "role name")
+        roles[role_name] = _plan_role(agent_name, as_object(body, f"{source}: agents.{agent_name}"),
                                       agent_meta, meta, known_tools, source, warnings)
         refs[agent_name] = role_name
     if kind == "classic" and raw.get("crew_py"):
@@ -377,7 +170,7 @@ def _plan(raw: dict, kind: str, source: str, workspace, process, name, prefix) -
     crew["agents"] = refs
     crew["tasks"] = [{k: v for k, v in t.items() if k != "async_execution"} for t in tasks]
     if definition.get("inputs"):
-        crew["inputs"] = _object(definition["inputs"], f"{source}: inputs")
+        crew["inputs"] = as_object(definition["inputs"], f"{source}: inputs")
     if meta.get("extra"):
         crew["crewbench"] = meta["extra"]
     return ImportPlan(crew_name, roles, crew, kind, source, warnings)
@@ -388,9 +181,9 @@ def _plan_tasks(raw_tasks: Any, source: str, warnings: list[str]) -> list[dict[s
         raise ExportError(f"{source}: 'tasks' must be a non-empty list — the project is incomplete")
     tasks = []
     for index, body in enumerate(raw_tasks):
-        body = _object(body, f"{source}: tasks[{index}]")
+        body = as_object(body, f"{source}: tasks[{index}]")
         task = {k: (v.strip() if isinstance(v, str) else v) for k, v in body.items() if k in _TASK_KEEP}
-        task["name"] = _identifier(task.get("name") or f"task_{index + 1}", f"{source}: tasks[{index}].name")
+        task["name"] = identifier(task.get("name") or f"task_{index + 1}", f"{source}: tasks[{index}].name")
         for required in ("description", "expected_output"):
             if not task.get(required):
                 raise ExportError(f"{source}: task {task['name']!r} has no {required} — the project is incomplete")
@@ -486,13 +279,17 @@ def _plan_tools(agent_name, tools, tool_refs, known_tools, warnings) -> list[str
 # ---------------------------------------------------------------- validation and writing
 
 
-def _validate(plan: ImportPlan, workspace) -> None:
+def _validate(plan: ImportPlan, workspace, trust_tools: bool = False) -> None:
     """Parse every role and the crew exactly as the workspace will, before anything is written."""
     known_tools = set(workspace.tools()) if workspace is not None else None
+    allowed = None
+    if workspace is not None:
+        trusted = {reference_module(t) for t in plan.tool_references} if trust_tools else set()
+        allowed = workspace.allowed_tool_modules() | trusted
     specs = {}
     for role_name, data in plan.roles.items():
         specs[role_name] = parse_role(data, name=role_name, source=f"{plan.source} -> roles/{role_name}.yaml",
-                                      known_tools=known_tools)
+                                      known_tools=known_tools, allowed_tool_modules=allowed)
 
     def role_loader(role_name: str):
         return specs[role_name]
@@ -503,8 +300,6 @@ def _validate(plan: ImportPlan, workspace) -> None:
 
 
 def _check_conflicts(plan: ImportPlan, workspace, overwrite: bool) -> None:
-    if overwrite:
-        return
     targets = [(workspace.roles_dir / f"{r}.yaml", d) for r, d in plan.roles.items()]
     targets.append((workspace.crews_dir / f"{plan.crew_name}.yaml", plan.crew))
     for path, data in targets:
@@ -514,9 +309,18 @@ def _check_conflicts(plan: ImportPlan, workspace, overwrite: bool) -> None:
                     _canonical(path, load_yaml_text(dump_yaml(data)))
             except CrewbenchError:
                 same = False
-            if not same:
-                raise ExportError(f"{path} already exists with different content; pass --overwrite, "
+            if same:
+                continue
+            # A role file is shared: replacing it silently changes every crew that names it.
+            others = [c for c in workspace.crews_using_role(path.stem) if c != plan.crew_name] \
+                if path.parent == workspace.roles_dir else []
+            also = f" (also used by crews {', '.join(others)}, which would change too)" if others else ""
+            if not overwrite:
+                raise ExportError(f"{path} already exists with different content{also}; pass --overwrite, "
                                   "--name for another crew name, or --role-prefix for other role names")
+            if others:
+                plan.warnings.append(f"--overwrite: role {path.stem!r} replaced; crews {', '.join(others)} "
+                                     "use it too and now get the imported version")
 
 
 def _canonical(path: Path, data: Any) -> Any:

@@ -11,6 +11,15 @@ from crewbench.errors import ExportError
 
 __all__ = ["export_results"]
 
+# A cell starting with one of these is a formula to Excel / LibreOffice / Sheets; case text,
+# model output and tool input are untrusted, so such a cell gets a leading apostrophe.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(row: dict) -> dict:
+    return {key: ("'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value)
+            for key, value in row.items()}
+
 
 def export_results(store, experiment_id: str, fmt: str = "csv", out_dir: str | Path = ".") -> list[Path]:
     """Write an experiment's runs, LLM calls and tool calls. CSV files start with one
@@ -42,6 +51,6 @@ def export_results(store, experiment_id: str, fmt: str = "csv", out_dir: str | P
             handle.write(header + "\n")
             writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows(_inert(row) for row in rows)
         written.append(path)
     return written

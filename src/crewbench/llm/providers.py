@@ -13,6 +13,7 @@ from dataclasses import replace
 from crewbench.compat.hygiene import import_crewai
 from crewbench.errors import ModelError
 from crewbench.llm.profiles import SimProfile, parse_model
+from crewbench.llm.redact import REDACTED
 
 __all__ = ["KEY_VARIABLES", "available_providers", "make_llm"]
 
@@ -54,6 +55,12 @@ def make_llm(model: str, *, base_url: str | None = None, latency_scale: float = 
     from crewai import LLM
 
     kwargs = {"model": model}
+    if base_url and REDACTED in base_url:
+        # A resumed experiment: runs.db keeps the URL without its credentials.
+        if not os.environ.get("CREWBENCH_BASE_URL"):
+            raise ModelError(f"the stored base URL {base_url} had its credentials removed; set "
+                             "CREWBENCH_BASE_URL to the full URL to resume")
+        base_url = None
     base_url = base_url or os.environ.get("CREWBENCH_BASE_URL")
     if base_url:
         kwargs["base_url"] = base_url
@@ -65,6 +72,10 @@ def make_llm(model: str, *, base_url: str | None = None, latency_scale: float = 
     if max_tokens:
         # Without a cap a small model rambles to the context limit (issue 16): bound every call.
         kwargs["max_tokens"] = max_tokens
+    if model.startswith("openai/"):
+        # The OpenAI SDK retries twice on its own, invisibly: crewbench owns the retry policy
+        # (engine/retry.py) and records every attempt, so the SDK must not retry.
+        kwargs["max_retries"] = 0
     try:
         llm = LLM(**kwargs)
         if cassette is not None:

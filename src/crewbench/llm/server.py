@@ -18,12 +18,16 @@ from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 
+from crewbench.errors import ModelError
 from crewbench.llm.profiles import sim_profile
 from crewbench.llm.tokens import count_message_tokens, count_tokens
 
 __all__ = ["SimServer", "serve"]
 
 FAULTS = ("429", "500", "slow")
+# Bounds: the endpoint is for tests, but a runaway client must not exhaust memory or threads.
+MAX_BODY_BYTES = 8_000_000     # larger requests get 413 without being read
+MAX_KEPT_BODY_BYTES = 256_000  # /_received keeps a marker instead of a body this big
 
 
 class SimServer:
@@ -77,7 +81,9 @@ class SimServer:
     def complete(self, body: dict) -> tuple[int, dict]:
         with self.lock:
             self.stats["requests"] += 1
-            self.received.append(body)
+            size = body.pop("_size", 0) if isinstance(body, dict) else 0
+            self.received.append(body if size <= MAX_KEPT_BODY_BYTES
+                                 else {"_not_kept": f"{size} bytes", "model": body.get("model")})
             fault = self.faults.popleft() if self.faults else None
         if fault == "429":
             with self.lock:
@@ -134,12 +140,30 @@ class SimServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def _body(self) -> dict:
-                length = int(self.headers.get("Content-Length") or 0)
+            def _body(self) -> dict | None:
+                """The JSON object sent, or None after answering 400/413 for a bad request."""
+                raw = self.headers.get("Content-Length") or "0"
                 try:
-                    return json.loads(self.rfile.read(length) or b"{}")
-                except json.JSONDecodeError:
-                    return {}
+                    length = int(raw)
+                except ValueError:
+                    length = -1
+                if length < 0:  # rfile.read(-1) would wait for the client to close: a hung thread
+                    self._send(400, {"error": {"message": f"bad Content-Length {raw[:40]!r}"}})
+                    return None
+                if length > MAX_BODY_BYTES:
+                    self.close_connection = True
+                    self._send(413, {"error": {"message": f"body over {MAX_BODY_BYTES} bytes"}})
+                    return None
+                try:
+                    body = json.loads(self.rfile.read(length) or b"{}")
+                except (ValueError, RecursionError):
+                    self._send(400, {"error": {"message": "body is not JSON"}})
+                    return None
+                if not isinstance(body, dict):
+                    self._send(400, {"error": {"message": "body must be a JSON object"}})
+                    return None
+                body["_size"] = length
+                return body
 
             def do_GET(self):
                 if self.path.rstrip("/") in ("/v1/models", "/models"):
@@ -154,12 +178,20 @@ class SimServer:
 
             def do_POST(self):
                 body = self._body()
+                if body is None:
+                    return
                 if self.path.rstrip("/").endswith("/chat/completions"):
-                    status, payload = server.complete(body)
+                    try:
+                        status, payload = server.complete(body)
+                    except Exception as exc:  # noqa: BLE001 — a malformed request answers 400, never drops
+                        status, payload = 400, {"error": {"message": f"cannot answer: {type(exc).__name__}: "
+                                                                     f"{str(exc)[:200]}"}}
                     self._send(status, payload)
                 elif self.path == "/_faults":
+                    body.pop("_size", None)
                     try:
-                        server.set_faults([str(f) for f in body.get("faults", [])])
+                        faults = body.get("faults", [])
+                        server.set_faults([str(f) for f in faults] if isinstance(faults, list) else [faults])
                     except ValueError as exc:
                         self._send(400, {"error": {"message": str(exc)}})
                         return
@@ -179,7 +211,17 @@ def _role_from(messages: list[dict]) -> str | None:
 
 
 def serve(*, port: int, profile: str, faults: list[str], latency_scale: float) -> None:
-    server = SimServer(port=port, profile=profile, faults=faults, latency_scale=latency_scale)
+    if not 0 <= port <= 65535:
+        raise ModelError(f"--port {port} is not a port; use 1-65535 (0 picks a free one)")
+    if latency_scale < 0:
+        raise ModelError("--latency-scale must not be negative")
+    try:
+        server = SimServer(port=port, profile=profile, faults=faults, latency_scale=latency_scale)
+    except ValueError as exc:
+        raise ModelError(f"{exc}") from None
+    except OSError as exc:
+        raise ModelError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror or exc}); "
+                         "pick another --port") from None
     print(f"crewbench sim ({profile}, SIMULATED) on {server.base_url} — use --model openai/sim-{profile} "
           f"--base-url {server.base_url}; Ctrl-C stops it", flush=True)
     try:

@@ -238,10 +238,15 @@ class Store(GovernanceQueries):
         rows = list(self.db.query(
             "select * from experiments where id = ? or name = ? order by created_at desc", [key, key]
         ))
-        if not rows:
+        if not rows and key:
+            # A prefix of an id: % and _ are literal characters here, not wildcards.
+            pattern = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             rows = list(self.db.query(
-                "select * from experiments where id like ? order by created_at desc", [key + "%"]
+                "select * from experiments where id like ? escape '\\' order by created_at desc", [pattern]
             ))
+            if len(rows) > 1:
+                raise NotFound(f"{key!r} is the start of {len(rows)} experiment ids in {self.path} "
+                               f"({', '.join(r['id'] for r in rows[:5])}); give more characters")
         if not rows:
             raise NotFound(f"no experiment {key!r} in {self.path}; 'crewbench list' shows the ones there are")
         return rows[0]

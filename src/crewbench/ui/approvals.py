@@ -16,6 +16,7 @@ import streamlit as st
 
 from crewbench.errors import CrewbenchError
 from crewbench.ui import state
+from crewbench.ui.safe import code, md, plain_lines
 
 __all__ = ["approval_api", "render"]
 
@@ -64,11 +65,11 @@ def _queue(api, actor: str) -> None:
     try:
         items = list(pending_approvals(store))
     except CrewbenchError as exc:
-        st.error(str(exc))
+        st.error(plain_lines(exc))
         return
     done = st.session_state.get(_k("done"))
     if done:
-        st.success(done)
+        st.success(md(done))
     if not items:
         st.info("Nothing is waiting for approval.")
         return
@@ -78,7 +79,7 @@ def _queue(api, actor: str) -> None:
         with st.container(border=True):
             who = _get(item, "agent") or "?"
             tool = _get(item, "tool") or _get(item, "tool_name") or "?"
-            st.markdown(f"**{who}** wants to call **`{tool}`**")
+            st.markdown(f"**{md(who)}** wants to call **`{code(tool)}`**")
             details = {name: _get(item, name) for name in SHOWN if _get(item, name) is not None}
             left = _get(item, "seconds_left")
             if left is not None:
@@ -87,7 +88,7 @@ def _queue(api, actor: str) -> None:
             if args is not None:
                 st.code(args if isinstance(args, str) else json.dumps(args, indent=2, default=str), language="json")
             if details:
-                st.caption(" · ".join(f"{k} {v}" for k, v in details.items()))
+                st.caption(" · ".join(f"{md(k)} {md(v)}" for k, v in details.items()))
             c1, c2, _ = st.columns([1, 1, 4])
             approve = c1.button("Approve", key=_k(f"yes:{approval_id}"), type="primary", icon=":material/check:")
             deny = c2.button("Deny", key=_k(f"no:{approval_id}"), icon=":material/block:")

@@ -13,6 +13,7 @@ import streamlit as st
 
 from crewbench.errors import CrewbenchError
 from crewbench.ui import state
+from crewbench.ui.safe import code, label, md, plain_lines
 
 __all__ = ["PHASE_COLORS", "STATUS_COLOR", "render", "timeline_figure"]
 
@@ -37,17 +38,17 @@ def timeline_figure(run: dict, llm_calls: list[dict], tool_calls: list[dict]) ->
                 continue
             end = call.get("finished_at") or call["started_at"]
             phase = call.get("phase") or "execution"
-            lane = f"{call.get('agent') or '(no agent)'} · {kind}"
-            legend = f"{phase} ({kind})"
+            lane = f"{label(call.get('agent') or '(no agent)')} · {kind}"
+            legend = f"{label(phase)} ({kind})"
             if kind == "LLM":
-                what = (f"{call.get('model')}<br>tokens {call.get('prompt_tokens') or 0} in / "
+                what = (f"{label(call.get('model'))}<br>tokens {call.get('prompt_tokens') or 0} in / "
                         f"{call.get('completion_tokens') or 0} out<br>cost ${call.get('cost_usd') or 0:.6f}")
             else:
-                what = f"tool {call.get('tool')}<br>input {str(call.get('input') or '')[:120]}"
+                what = f"tool {label(call.get('tool'))}<br>input {label(str(call.get('input') or '')[:120])}"
             error = call.get("error")
-            hover = (f"<b>{kind} #{call.get('seq')}</b> — {call.get('task') or ''}<br>{what}<br>"
-                     f"phase {phase} · status {call.get('status')}<br>"
-                     f"{(end - call['started_at']):.3f} s" + (f"<br>error: {str(error)[:160]}" if error else ""))
+            hover = (f"<b>{kind} #{call.get('seq')}</b> — {label(call.get('task') or '')}<br>{what}<br>"
+                     f"phase {label(phase)} · status {label(call.get('status'))}<br>"
+                     f"{(end - call['started_at']):.3f} s" + (f"<br>error: {label(str(error)[:160])}" if error else ""))
             fig.add_trace(go.Bar(
                 y=[lane], x=[max(end - call["started_at"], 0.002)], base=[call["started_at"] - start],
                 orientation="h", name=legend, legendgroup=legend, showlegend=legend not in seen,
@@ -59,7 +60,7 @@ def timeline_figure(run: dict, llm_calls: list[dict], tool_calls: list[dict]) ->
             ))
             seen.add(legend)
     simulated = " (simulated)" if run.get("simulated") else ""
-    fig.update_layout(barmode="overlay", title=f"Timeline of {run.get('id')}{simulated}",
+    fig.update_layout(barmode="overlay", title=f"Timeline of {label(run.get('id'))}{simulated}",
                       xaxis_title="seconds since the run started", yaxis={"autorange": "reversed"},
                       height=max(260, 60 * len({t.y[0] for t in fig.data}) + 120),
                       legend={"orientation": "h", "y": -0.25})
@@ -91,7 +92,7 @@ def render() -> None:
     try:
         run = state.store().run(run_id)
     except CrewbenchError as exc:
-        st.error(str(exc))
+        st.error(plain_lines(exc))
         return
     _show(run)
 
@@ -99,8 +100,8 @@ def render() -> None:
 def _show(run: dict) -> None:
     llm_calls = state.cached_llm_calls(state.db_path(), run["id"])
     tool_calls = state.cached_tool_calls(state.db_path(), run["id"])
-    st.markdown(f"### :{STATUS_COLOR.get(run['status'], 'gray')}[{run['status']}] — {run['crew_name']} on "
-                f"`{run['case_id']}` {state.sim_badge(run['simulated'])}")
+    st.markdown(f"### :{STATUS_COLOR.get(run['status'], 'gray')}[{md(run['status'])}] — {md(run['crew_name'])} on "
+                f"`{code(run['case_id'])}` {state.sim_badge(run['simulated'])}")
     c = st.columns(6)
     c[0].metric("latency", f"{run['latency_s']:.2f} s")
     c[1].metric("tokens", run["total_tokens"])
@@ -109,7 +110,7 @@ def _show(run: dict) -> None:
     c[4].metric("tool calls", run["tool_calls"])
     c[5].metric("retries / attempts", f"{run['retries']} / {run['attempts']}")
     if run.get("simulated"):
-        st.caption(f"Simulated with `{run['model']}`: costs are what the tokens would cost on the billed model.")
+        st.caption(f"Simulated with `{code(run['model'])}`: costs are what the tokens would cost on the billed model.")
     if llm_calls or tool_calls:
         st.plotly_chart(timeline_figure(run, llm_calls, tool_calls), width="stretch", key=_k("timeline"))
     else:
@@ -126,15 +127,15 @@ def _show(run: dict) -> None:
             st.markdown("**Expected**")
             st.json(case.expected if not isinstance(case.expected, str) else {"expected": case.expected})
         except CrewbenchError as exc:
-            st.caption(f"Case not available in this workspace: {exc}")
+            st.caption(f"Case not available in this workspace: {md(exc)}")
     with right:
         st.markdown("**Output**")
         st.code(run.get("output") or "(no output)", language=None, wrap_lines=True)
         st.markdown(f"**Grade:** {'passed' if run['passed'] else 'not passed'}, score {run['score']:.2f}")
         if run.get("grade_reason"):
-            st.caption(run["grade_reason"])
+            st.caption(plain_lines(run["grade_reason"]))
     if run.get("error"):
-        st.error(f"Run error: {run['error']}")
+        st.error(f"Run error: {plain_lines(run['error'])}")
     errors = [c for c in llm_calls if c.get("status") != "ok"] + [c for c in tool_calls if c.get("status") == "error"]
     with st.expander(f"Errors and retries ({len(errors)} failed calls, {run['retries']} retries, "
                      f"{run['attempts']} attempts)", expanded=bool(errors)):

@@ -15,6 +15,7 @@ from crewbench.engine import ExperimentConfig, run_experiment
 from crewbench.errors import CrewbenchError
 from crewbench.llm.profiles import PROFILES
 from crewbench.ui import scenario_new, state
+from crewbench.ui.safe import code, md, plain_lines
 
 __all__ = ["render", "run_case", "trace_rows"]
 
@@ -65,18 +66,18 @@ def render() -> None:
     try:
         scenarios = ws.scenarios()
     except CrewbenchError as exc:
-        st.error(str(exc))
+        st.error(plain_lines(exc))
         return
     if not scenarios:
         st.info("No scenarios in this workspace: add a folder with scenario.yaml under scenarios/.")
         return
     name = st.selectbox("Scenario", list(scenarios), key=_k("scenario"))
     scenario = scenarios[name]
-    st.markdown(f"**{scenario.name}** — {scenario.description}  \ntask type `{scenario.task_type}`")
+    st.markdown(f"**{md(scenario.name)}** — {md(scenario.description)}  \ntask type `{code(scenario.task_type)}`")
     try:
         cases = scenario.cases()
     except CrewbenchError as exc:
-        st.error(str(exc))
+        st.error(plain_lines(exc))
         return
 
     tab_cases, tab_tools, tab_schema, tab_run, tab_edit = st.tabs(
@@ -143,7 +144,7 @@ def _show_trace(experiment_id: str) -> None:
     run = runs[0]
     status = run["status"]
     colour = {"success": "green", "failed": "red", "escalated": "orange"}.get(status, "gray")
-    st.markdown(f"### :{colour}[{status}] {run['crew_name']} on `{run['case_id']}` "
+    st.markdown(f"### :{colour}[{md(status)}] {md(run['crew_name'])} on `{code(run['case_id'])}` "
                 f"{state.sim_badge(run['simulated'])}")
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("latency", f"{run['latency_s']:.2f} s")
@@ -151,9 +152,9 @@ def _show_trace(experiment_id: str) -> None:
     c3.metric("cost", f"${run['cost_usd']:.5f}")
     c4.metric("LLM / tool calls", f"{run['llm_calls']} / {run['tool_calls']}")
     if run.get("grade_reason"):
-        st.markdown(f"**Grade:** {run['score']:.2f} — {run['grade_reason']}")
+        st.markdown(f"**Grade:** {run['score']:.2f} — {md(run['grade_reason'])}")
     if run.get("error"):
-        st.error(run["error"])
+        st.error(plain_lines(run["error"]))
     if run.get("output"):
         st.code(run["output"], language=None, wrap_lines=True)
     st.markdown("**Trace** (time from the first call)")

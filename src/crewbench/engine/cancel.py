@@ -1,0 +1,44 @@
+"""Cooperative cancellation of one run attempt: once its time is up, it calls nothing more.
+
+A run that exceeds ``--timeout`` is recorded at once, but CrewAI's thread cannot be killed. So
+each attempt carries a ``threading.Event`` in a ContextVar, and two process-wide CrewAI hooks
+check it before every LLM call and every tool call: a cancelled attempt's next LLM call is
+blocked (CrewAI ends the kickoff) and its next tool call — destructive ones included — never
+runs. Calls already in flight end by their own timeout (the LLM gets the run's timeout).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+
+__all__ = ["attempt_cancel", "install_cancel_hooks"]
+
+attempt_cancel: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
+    "crewbench_attempt_cancel", default=None)
+_installed = False
+_lock = threading.Lock()
+
+
+def _cancelled() -> bool:
+    event = attempt_cancel.get()
+    return event is not None and event.is_set()
+
+
+def install_cancel_hooks() -> None:
+    """Register the two hooks once per process (they are no-ops outside a cancelled attempt)."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        from crewai.hooks import register_before_llm_call_hook, register_before_tool_call_hook
+
+        def block_llm_when_cancelled(context):
+            return False if _cancelled() else None
+
+        def block_tool_when_cancelled(context):
+            return False if _cancelled() else None
+
+        register_before_llm_call_hook(block_llm_when_cancelled)
+        register_before_tool_call_hook(block_tool_when_cancelled)
+        _installed = True

@@ -1,0 +1,61 @@
+"""--timeout bounds a run: no retry of a timeout by default, no call after the run is recorded,
+open calls closed as abandoned; retry predicates read typed status codes. Issue 15 items 10-11.
+"""
+
+from __future__ import annotations
+
+import time
+
+from conftest import FAST
+
+from crewbench.engine import ExperimentConfig, run_experiment
+from crewbench.engine.retry import RunTimeout, is_transient
+from crewbench.llm.sim import SimLLM, SimProviderError
+
+
+class _Status(Exception):
+    def __init__(self, message, status_code=None, response=None):
+        super().__init__(message)
+        self.status_code = status_code
+        self.response = response
+
+
+def test_transient_is_decided_by_status_code_then_word_boundaries():
+    assert is_transient(SimProviderError(503, "unavailable"))
+    assert is_transient(_Status("x", status_code=429))
+    assert not is_transient(_Status("Error code: 400 - 'max_tokens' 1500 too large", status_code=400))
+    assert not is_transient(ValueError("the prompt has 1500 tokens"))
+    assert not is_transient(ValueError("budget 5000"))
+    assert is_transient(RuntimeError("upstream returned 502 Bad Gateway"))
+    assert not is_transient(RunTimeout("run exceeded its 4s timeout"))
+    assert is_transient(RunTimeout("run exceeded"), retry_timeouts=True)
+
+    class Response:
+        status_code = 500
+
+    assert is_transient(_Status("boom", response=Response()))
+
+
+def test_timeout_bounds_the_run_and_nothing_is_called_after_it(workspace, store, monkeypatch):
+    calls: list[float] = []
+    original = SimLLM._respond
+
+    def counting(self, *args, **kwargs):
+        calls.append(time.monotonic())
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SimLLM, "_respond", counting)
+    config = ExperimentConfig(crews=[workspace.crew("mini_sequential")], reps=1, concurrency=1,
+                              case_ids=["api-500s"], timeout_s=0.5, max_attempts=3,
+                              **{**FAST, "latency_scale": 1.0, "fixed_latency_s": 1.5})
+    start = time.monotonic()
+    experiment_id = run_experiment(config, store=store, workspace=workspace)
+    returned = time.monotonic()
+    assert returned - start < 0.5 + 2.0
+    (run,) = store.runs(experiment_id)
+    assert run["status"] == "error" and "timeout" in run["error"]
+    assert run["attempts"] == 1  # a timeout is not retried unless retry_timeouts is set
+    statuses = {c["status"] for c in store.llm_calls(run["id"])}
+    assert "pending" not in statuses
+    time.sleep(2.5)  # the abandoned thread's in-flight call finishes; its next one is blocked
+    assert [t for t in calls if t > returned] == []
