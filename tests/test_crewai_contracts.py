@@ -30,7 +30,7 @@ def crewai():
 
 def test_the_installed_crewai_is_the_pinned_one():
     pinned = [d for d in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-              if d.startswith("crewai")]
+              if d.split("==")[0].strip() == "crewai"]
     assert pinned == [f"crewai=={cc.CREWAI_PIN}"], "keep crewai pinned exactly; re-run these contracts"
     assert version("crewai") == cc.CREWAI_PIN
 

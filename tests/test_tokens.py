@@ -41,7 +41,7 @@ def test_chat_framing_is_counted_per_message():
 
 
 def test_handoff_notes_carry_tool_results_not_the_format_instructions():
-    from crewbench.llm.sim import _findings
+    from crewbench.llm.correctness import _findings
 
     system = ("You are X.\nUse the following format:\nObservation: the result of the action\n"
               "```\nThought: I now know the final answer\nFinal Answer: the final answer to the "

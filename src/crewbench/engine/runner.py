@@ -137,7 +137,15 @@ class _Experiment:
                                   expected=case.expected),
                        "error": None, "output": result["output"][:20000],
                        "passed": int(grade.passed), "score": float(grade.score), "grade_reason": grade.reason}
-        outcome.update(causes)
+        # The trace's causes (a tool call written as text, a context overflow) are more specific
+        # than the grade's (wrong answer, over-escalation); a success has no failure cause.
+        trace_causes = causes.pop("failure_causes")
+        causes.pop("failure_cause")
+        graded = outcome.get("failure_cause")
+        all_causes = trace_causes + ([graded] if graded and graded not in trace_causes else [])
+        failed = outcome["status"] != Status.SUCCESS.value
+        outcome.update(causes, failure_causes=all_causes,
+                       failure_cause=all_causes[0] if failed and all_causes else None)
         return self._record(run_id, experiment_id, crew, crew_id, scenario, case, rep, seed, started,
                             finished, attempts, outcome, llm_rows, tool_rows)
 
