@@ -15,17 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
+import yaml
+from crewai.tools import BaseTool
 from pydantic import BaseModel, Field, ValidationError
-
-from crewbench.compat.hygiene import import_crewai
-from crewbench.definitions.yamlio import load_yaml_file
-
-import_crewai()
-from crewai.tools import BaseTool  # CrewAI is imported after hygiene
 
 __all__ = ["CategorizeTool", "KBSearchTool", "SentimentTool", "kb_articles", "routing", "search_kb"]
 
 KB_PATH = Path(__file__).with_name("kb.yaml")
+# Self-contained on purpose (no crewbench import): `crewbench export` copies this module and the
+# files named here into the exported project. Inside crewbench the engine has already imported
+# CrewAI through crewbench.compat.hygiene, so the import above finds it quiet and offline.
+EXPORT_FILES = ("kb.yaml",)
 # Words that carry no topic: dropped from queries so that bm25 ranks on the customer's problem.
 _STOPWORD_TEXT = """
 a about after again all also am an and any are as at be been before but by can cant could did
@@ -43,7 +43,7 @@ _kb: dict[str, Any] | None = None
 def _load_kb() -> dict[str, Any]:
     global _kb
     if _kb is None:
-        _kb = load_yaml_file(KB_PATH)
+        _kb = yaml.safe_load(KB_PATH.read_text(encoding="utf-8"))
     return _kb
 
 

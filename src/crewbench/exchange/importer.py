@@ -380,8 +380,9 @@ def _plan(raw: dict, kind: str, source: str, workspace, process, name, prefix) -
         crew["manager_agent"] = manager
     crew["agents"] = refs
     crew["tasks"] = [{k: v for k, v in t.items() if k != "async_execution"} for t in tasks]
-    if definition.get("inputs"):
-        crew["inputs"] = _object(definition["inputs"], f"{source}: inputs")
+    inputs = json.loads(meta["crew_inputs"]) if isinstance(meta.get("crew_inputs"), str) else definition.get("inputs")
+    if inputs:
+        crew["inputs"] = _object(inputs, f"{source}: inputs")
     if meta.get("extra"):
         crew["crewbench"] = meta["extra"]
     return ImportPlan(crew_name, roles, crew, kind, source, warnings)
