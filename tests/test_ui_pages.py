@@ -198,6 +198,12 @@ def test_run_page_cancel(ui_env):
     at.number_input(key="run:reps").set_value(50)
     at.number_input(key="run:concurrency").set_value(1)
     at.slider(key="run:latency").set_value(0.5)
+    at.run()
+    start = next(b for b in at.button if b.label == "Start")
+    assert start.disabled, "300 runs need a confirmation first"
+    assert "300 runs" in texts(at, "info")
+    at.checkbox(key="run:confirm").check()
+    at.run()
     next(b for b in at.button if b.label == "Start").click()
     at.run()
     cancel = [b for b in at.button if b.label == "Cancel"]
@@ -277,3 +283,59 @@ def test_approvals_approve_deny_and_timeout(ui_env):
     assert approval(store, no)["status"] == "denied"
     assert approval(store, late)["status"] == "pending"  # governance marks it timed_out when it waits
     assert "Nothing is waiting" in texts(at, "info")
+
+
+def test_run_page_enter_in_a_field_starts_nothing(ui_env):
+    _, db = ui_env
+    at = page("run")
+    at.multiselect(key="run:crews").set_value(["mini_sequential"])
+    at.text_input(key="run:name").input("typed and pressed Enter").run()
+    at.text_input(key="run:custom").input("sim:small").run()
+    assert not at.exception
+    assert "runs: 1 crew(s) (mini_sequential) × 6 case(s) × 3 repetition(s)" in texts(at, "info")
+    from crewbench.store.store import Store
+    from crewbench.ui import jobs
+
+    assert not [j for j in jobs.registry().jobs() if j.db == str(db)]
+    assert Store(db).experiments() == []
+
+
+def test_run_page_refuses_a_missing_key_next_to_start(ui_env, monkeypatch):
+    _, db = ui_env
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    at = page("run")
+    at.multiselect(key="run:crews").set_value(["mini_sequential"])
+    at.text_input(key="run:custom").input("openai/gpt-4o-mini")
+    at.run()
+    assert "rough cost $" in texts(at, "info")
+    next(b for b in at.button if b.label == "Start").click()
+    at.run()
+    assert "OPENAI_API_KEY" in texts(at, "error")
+    from crewbench.store.store import Store
+
+    assert Store(db).experiments() == []
+
+
+def test_run_page_says_why_a_crew_does_not_load(ui_env):
+    root, _ = ui_env
+    (root / "crews" / "broken.yaml").write_text("name: broken\nagents: {}\ntasks: []\n")
+    at = page("run")
+    assert "broken" in texts(at, "warning")
+    assert "broken" not in at.multiselect(key="run:crews").options
+
+
+def test_run_page_offers_policies(ui_env):
+    at = page("run")
+    options = at.selectbox(key="run:policy").options
+    assert {"development", "staging", "canary", "production"} <= set(options)
+
+
+def test_job_timing_shows_elapsed_and_eta():
+    from crewbench.ui.jobs import Job, timing
+
+    job = Job(key="k", name="n", db="d", started_at=100.0)
+    job.thread = type("T", (), {"is_alive": lambda self: True})()
+    assert timing(job, 0, 10, now=105.0) == "elapsed 5s · estimating time left after the first run"
+    assert timing(job, 5, 10, now=160.0) == "elapsed 1m 00s · about 1m 00s left"
+    job.finished_at, job.thread = 200.0, None
+    assert timing(job, 10, 10) == "elapsed 1m 40s · done"
