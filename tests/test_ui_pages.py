@@ -339,3 +339,93 @@ def test_job_timing_shows_elapsed_and_eta():
     assert timing(job, 5, 10, now=160.0) == "elapsed 1m 00s · about 1m 00s left"
     job.finished_at, job.thread = 200.0, None
     assert timing(job, 10, 10) == "elapsed 1m 40s · done"
+
+
+def _open_crew(name: str) -> AppTest:
+    at = page("crew_builder")
+    at.selectbox(key="builder:source").select(name)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_crew_builder_asks_before_overwriting(ui_env):
+    root, _ = ui_env
+    path = root / "crews" / "mini_sequential.yaml"
+    before = path.read_text()
+    at = _open_crew("mini_sequential")
+    at.button(key="builder:save").click()
+    at.run()
+    assert path.read_text() == before, "Save on an existing file only asks"
+    assert "already exists" in texts(at, "warning")
+    at.button(key="builder:overwrite_no").click()
+    at.run()
+    assert path.read_text() == before and "already exists" not in texts(at, "warning")
+    at.button(key="builder:save").click()
+    at.run()
+    at.button(key="builder:overwrite_yes").click()
+    at.run()
+    assert not at.exception
+    assert path.read_text() != before  # rewritten (comments gone), after the explicit yes
+    assert "Saved" in texts(at, "success")
+
+
+def test_crew_builder_hierarchical_keeps_task_agents(ui_env):
+    at = _open_crew("mini_sequential")
+    sfx = "mini_sequential"
+    at.radio(key=f"builder:process:{sfx}").set_value("hierarchical")
+    at.run()
+    # Every agent already does a task: whichever is the manager, its task loses it, visibly.
+    manager = at.selectbox(key=f"builder:manager:{sfx}").value
+    assert manager == "router"
+    assert at.selectbox(key=f"builder:t0:agent:{sfx}").value is None
+    assert "router is now the manager" in texts(at, "error")
+    assert at.button(key="builder:save").disabled, "never save a task without an agent"
+    at.selectbox(key=f"builder:manager:{sfx}").select("urgency")
+    at.run()
+    assert at.selectbox(key=f"builder:t0:agent:{sfx}").value == "router", "the user's assignment comes back"
+    assert at.selectbox(key=f"builder:t2:agent:{sfx}").value == "reviewer"
+    assert at.selectbox(key=f"builder:t1:agent:{sfx}").value is None
+    at.selectbox(key=f"builder:t1:agent:{sfx}").select("(manager assigns)")
+    at.run()
+    assert "has no agent" not in texts(at, "error"), texts(at, "error")
+    at.radio(key=f"builder:process:{sfx}").set_value("sequential")
+    at.run()
+    assert [at.selectbox(key=f"builder:t{i}:agent:{sfx}").value for i in range(3)][::2] == ["router", "reviewer"]
+
+
+def test_crew_builder_rename_duplicate_delete(ui_env):
+    root, _ = ui_env
+    at = _open_crew("mini_sequential")
+    at.text_input(key="builder:manage_name:mini_sequential").input("mini_copy")
+    at.button(key="builder:duplicate:mini_sequential").click()
+    at.run()
+    copy = root / "crews" / "mini_copy.yaml"
+    assert copy.is_file() and "name: mini_copy" in copy.read_text()
+    assert copy.read_text().startswith("#"), "comments survive a duplicate"
+    assert at.selectbox(key="builder:source").value == "mini_copy"
+    at.text_input(key="builder:manage_name:mini_copy").input("mini_moved")
+    at.button(key="builder:rename:mini_copy").click()
+    at.run()
+    assert not copy.exists() and (root / "crews" / "mini_moved.yaml").is_file()
+    at.text_input(key="builder:manage_name:mini_moved").input("mini_sequential")
+    at.button(key="builder:rename:mini_moved").click()
+    at.run()
+    assert "'mini_sequential' already exists" in texts(at, "error")
+    at.checkbox(key="builder:confirm_delete:mini_moved").check()
+    at.run()
+    at.button(key="builder:delete:mini_moved").click()
+    at.run()
+    assert not (root / "crews" / "mini_moved.yaml").exists()
+    assert at.selectbox(key="builder:source").value == "(new crew)"
+
+
+def test_crew_builder_task_header_follows_the_name_and_hint_names_placeholders(ui_env):
+    at = page("crew_builder")
+    sfx = "(new crew)"
+    at.selectbox(key=f"builder:scenario:{sfx}").select("mini_triage")
+    at.run()
+    at.text_input(key=f"builder:t0:name:{sfx}").input("route_it")
+    at.run()
+    assert any(e.label.startswith("Task 1: route_it") for e in at.expander)
+    assert "{message}" in at.text_area(key=f"builder:t0:desc:{sfx}").label
