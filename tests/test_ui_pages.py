@@ -429,3 +429,36 @@ def test_crew_builder_task_header_follows_the_name_and_hint_names_placeholders(u
     at.run()
     assert any(e.label.startswith("Task 1: route_it") for e in at.expander)
     assert "{message}" in at.text_area(key=f"builder:t0:desc:{sfx}").label
+
+
+def test_roles_bad_name_keeps_the_name_and_rename(ui_env):
+    root, _ = ui_env
+    at = page("roles")
+    new = "(new role)"
+    at.text_input(key=f"roles:name:{new}").input("9 bad name")
+    at.text_input(key=f"roles:role:{new}").input("Helper")
+    at.text_area(key=f"roles:goal:{new}").input("Help.")
+    at.text_area(key=f"roles:backstory:{new}").input("You help.")
+    _submit(at)
+    assert "'9 bad name' is not a valid file name" in texts(at, "error")
+    assert at.text_input(key=f"roles:name:{new}").value == "9 bad name"
+    at.text_input(key=f"roles:name:{new}").input("mini_router")  # taken: refused, not overwritten
+    before = (root / "roles" / "mini_router.yaml").read_text()
+    _submit(at)
+    assert "already exists" in texts(at, "error")
+    assert (root / "roles" / "mini_router.yaml").read_text() == before
+    at.radio(key="roles:choice").set_value("mini_router")
+    at.run()
+    at.text_input(key="roles:dup_name:mini_router").input("mini_router2")
+    at.button(key="roles:rename:mini_router").click()
+    at.run()
+    assert "used by crews" in texts(at, "error") and (root / "roles" / "mini_router.yaml").is_file()
+    at.button(key="roles:dup:mini_router").click()
+    at.run()
+    assert at.radio(key="roles:choice").value == "mini_router2"
+    at.text_input(key="roles:dup_name:mini_router2").input("mini_router3")
+    at.button(key="roles:rename:mini_router2").click()
+    at.run()
+    assert not (root / "roles" / "mini_router2.yaml").exists()
+    assert (root / "roles" / "mini_router3.yaml").is_file()
+    assert at.radio(key="roles:choice").value == "mini_router3"

@@ -80,11 +80,14 @@ def import_project(path: str | Path, workspace, *, process: str | None = None, n
         role_paths = []
         for role_name, data in plan.roles.items():
             target = workspace.roles_dir / f"{role_name}.yaml"
+            if target.exists() and not overwrite:  # same meaning (checked above): leave the file as it is
+                role_paths.append(target)
+                continue
             written.append((target, target.read_bytes() if target.exists() else None))
             role_paths.append(workspace.save_role(role_name, data))
         target = workspace.crews_dir / f"{plan.crew_name}.yaml"
         written.append((target, target.read_bytes() if target.exists() else None))
-        crew_path = workspace.save_crew(plan.crew, name=plan.crew_name)
+        crew_path = target if target.exists() and not overwrite else workspace.save_crew(plan.crew, name=plan.crew_name)
     except CrewbenchError:
         _rollback(written)  # validated above, so this is belt and braces
         raise
@@ -360,7 +363,7 @@ def _plan(raw: dict, kind: str, source: str, workspace, process, name, prefix) -
     for agent_name, body in definition["agents"].items():
         _identifier(agent_name, f"{source}: agent name")
         agent_meta = (meta.get("agents") or {}).get(agent_name, {})
-        role_name = _identifier(agent_meta.get("role_ref") or f"{prefix}{agent_name}", "role name")
+        role_name = _identifier(f"{prefix}{agent_meta.get('role_ref') or agent_name}", "role name")
         roles[role_name] = _plan_role(agent_name, _object(body, f"{source}: agents.{agent_name}"),
                                       agent_meta, meta, known_tools, source, warnings)
         refs[agent_name] = role_name
