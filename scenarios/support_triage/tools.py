@@ -19,7 +19,8 @@ import yaml
 from crewai.tools import BaseTool
 from pydantic import BaseModel, Field, ValidationError
 
-__all__ = ["CategorizeTool", "KBSearchTool", "SentimentTool", "kb_articles", "routing", "search_kb"]
+__all__ = ["CategorizeTool", "IssueRefundTool", "KBSearchTool", "SentimentTool", "kb_articles", "routing",
+           "search_kb"]
 
 KB_PATH = Path(__file__).with_name("kb.yaml")
 # Self-contained on purpose (no crewbench import): `crewbench export` copies this module and the
@@ -195,3 +196,34 @@ class CategorizeTool(BaseTool):
         return json.dumps({"candidates": [
             {"category": cat, "team": teams[cat], "confidence": round(v / total, 2)} for cat, v in ranked
         ], "top_article": hits[0]["id"]})
+
+
+class RefundInput(BaseModel):
+    reason: str = Field(..., min_length=3, max_length=4000,
+                        description="Why the customer is owed money, in their words")
+    amount_gbp: float = Field(0.0, ge=0, le=10_000, description="Amount to refund in GBP (0 = the disputed charge)")
+    order_id: str | None = Field(None, max_length=40, description="Order or invoice reference, if known")
+
+
+class IssueRefundTool(BaseTool):
+    """The scenario's one destructive tool (permission execute, destructive in scenario.yaml):
+    a governance policy holds it for approval. It moves no money: the refund is a record in
+    this process, so a run can show an approval card without side effects outside it."""
+
+    name: str = "issue_refund"
+    description: str = ("Issue a refund to the customer (irreversible: money leaves the company). "
+                        "Give the reason, the amount in GBP and the order id if known.")
+    args_schema: type[BaseModel] = RefundInput
+
+    def _run(self, reason: str = "", amount_gbp: float = 0.0, order_id: str | None = None, **_: Any) -> str:
+        args = _validate(RefundInput, self.name, reason=reason, amount_gbp=amount_gbp, order_id=order_id)
+        if isinstance(args, str):
+            return args
+        with _lock:
+            _refunds.append({"reason": args.reason[:200], "amount_gbp": args.amount_gbp, "order_id": args.order_id})
+            refund_id = f"RF-{len(_refunds):05d}"
+        return json.dumps({"refund_id": refund_id, "status": "issued", "amount_gbp": args.amount_gbp,
+                           "order_id": args.order_id, "note": "simulated refund: no payment system was called"})
+
+
+_refunds: list[dict[str, Any]] = []
