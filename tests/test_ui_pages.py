@@ -67,7 +67,8 @@ def test_app_entry_renders(ui_env):
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    assert at.title[0].value == "Roles"  # the default page
+    # The default page is Start (served at "/"), so Roles keeps its own address, /roles.
+    assert at.title[0].value == "crewbench"
     assert "runs.db" in texts(at.sidebar, "caption")
 
 
@@ -462,3 +463,49 @@ def test_roles_bad_name_keeps_the_name_and_rename(ui_env):
     assert not (root / "roles" / "mini_router2.yaml").exists()
     assert (root / "roles" / "mini_router3.yaml").is_file()
     assert at.radio(key="roles:choice").value == "mini_router3"
+
+
+def test_policies_page_create_edit_validate(ui_env):
+    root, _ = ui_env
+    at = page("policies")
+    assert "production (built-in preset)" in at.radio(key="policies:choice").options
+    assert "read-only" in texts(at, "info")
+    at.text_input(key="policies:new_name").input("my_prod")
+    at.button(key="policies:create").click()
+    at.run()
+    path = root / "policies" / "my_prod.yaml"
+    assert path.is_file() and "extends: production" in path.read_text()
+    assert at.radio(key="policies:choice").value == "my_prod"
+    at.text_area(key="policies:text:my_prod").input("name: my_prod\nextends: production\nenforce: maybe\n")
+    at.button(key="policies:validate:my_prod").click()
+    at.run()
+    assert "enforce" in texts(at, "error")
+    at.button(key="policies:save:my_prod").click()
+    at.run()
+    assert "enforce: maybe" not in path.read_text(), "an invalid policy is never saved"
+    good = "name: my_prod\nextends: production\ntools:\n  approvals: {mode: interactive, timeout_s: 60}\n"
+    at.text_area(key="policies:text:my_prod").input(good)
+    at.button(key="policies:save:my_prod").click()
+    at.run()
+    assert path.read_text() == good
+    assert "approvals `interactive`" in texts(at, "markdown")
+
+
+def test_approval_card_names_agent_tool_and_arguments(ui_env):
+    _, db = ui_env
+    from crewbench.governance.approvals import request_approval
+    from crewbench.store.store import Store
+
+    store = Store(db)
+    request_approval(store, run_id="run_x", crew_name="triage_refund", kind="tool_call", agent="Refund Agent",
+                     tool="issue_refund", arguments={"reason": "charged twice", "amount_gbp": 49.99},
+                     reason="destructive tool", timeout_s=60)
+    request_approval(store, run_id="run_y", crew_name="research_sequential", kind="output_review", agent=None,
+                     tool=None, arguments={"output": "a brief"}, reason="high-risk output", timeout_s=60)
+    store.close()
+    at = page("approvals")
+    shown = texts(at, "markdown")
+    assert "**Refund Agent** wants to call **`issue_refund`**" in shown
+    assert "crew research_sequential**'s final output needs a human review" in shown
+    assert "**?**" not in shown and "`?`" not in shown
+    assert any('"amount_gbp": 49.99' in c.value for c in at.code)

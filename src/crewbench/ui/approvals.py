@@ -17,7 +17,7 @@ import streamlit as st
 from crewbench.errors import CrewbenchError
 from crewbench.ui import state
 
-__all__ = ["approval_api", "render"]
+__all__ = ["approval_api", "card_title", "render"]
 
 PAGE = "approvals"
 SHOWN = ("crew_name", "run_id", "kind", "reason")
@@ -37,6 +37,14 @@ def approval_api():
         except ImportError:
             return None
     return pending_approvals, answer_approval
+
+
+def card_title(item: Any) -> tuple[str, str]:
+    """(who, what) of a request, never "?": an output review has no agent or tool of its own."""
+    crew = _get(item, "crew_name") or "a crew"
+    who = _get(item, "agent") or (f"crew {crew}" if _get(item, "kind") == "output_review" else f"an agent of {crew}")
+    tool = _get(item, "tool") or _get(item, "tool_name") or "(no tool: output review)"
+    return who, tool
 
 
 def _get(item: Any, name: str) -> Any:
@@ -76,9 +84,9 @@ def _queue(api, actor: str) -> None:
     for item in items:
         approval_id = _get(item, "id")
         with st.container(border=True):
-            who = _get(item, "agent") or "?"
-            tool = _get(item, "tool") or _get(item, "tool_name") or "?"
-            st.markdown(f"**{who}** wants to call **`{tool}`**")
+            who, tool = card_title(item)
+            st.markdown(f"**{who}** wants to call **`{tool}`**" if _get(item, "kind") != "output_review"
+                        else f"**{who}**'s final output needs a human review")
             details = {name: _get(item, name) for name in SHOWN if _get(item, name) is not None}
             left = _get(item, "seconds_left")
             if left is not None:
