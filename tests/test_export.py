@@ -16,7 +16,6 @@ import pytest
 from click.testing import CliRunner
 
 from crewbench.cli.export import register
-from crewbench.definitions.workspace import Workspace
 from crewbench.definitions.yamlio import load_yaml_file
 from crewbench.errors import ExportError
 from crewbench.exchange.export import export_crew, export_results, render_export
@@ -28,11 +27,6 @@ CREWS = sorted(p.stem for p in (ROOT / "crews").glob("*.yaml"))
 FORMATS = ["jsonc", "classic", "yaml", "json"]
 # One crew per scenario is kicked off on the simulator, with the tools really called.
 KICKOFF_CREWS = ["mini_sequential", "triage_sequential", "research_concurrent", "review_hierarchical"]
-
-
-@pytest.fixture(scope="module")
-def workspace():
-    return Workspace(ROOT)
 
 
 def _ok_llm():
@@ -262,16 +256,17 @@ def _cli():
     return group
 
 
-def test_cli_export_and_errors(tmp_path):
+def test_cli_export_and_errors(workspace, tmp_path):
     runner = CliRunner()
+    root = str(workspace.root)
     ok = runner.invoke(_cli(), ["export", "mini_sequential", "--format", "yaml", "--out", str(tmp_path),
-                                "--workspace", str(ROOT)])
+                                "--workspace", root])
     assert ok.exit_code == 0, ok.output
     assert (tmp_path / "mini_sequential.yaml").is_file()
     bad = runner.invoke(_cli(), ["export", "mini_sequential", "--model", "sim:small", "--out", str(tmp_path / "b"),
-                                 "--workspace", str(ROOT)])
+                                 "--workspace", root])
     assert bad.exit_code == 1 and "simulator" in bad.output and "Traceback" not in bad.output
-    missing = runner.invoke(_cli(), ["export", "nope", "--workspace", str(ROOT), "--out", str(tmp_path)])
+    missing = runner.invoke(_cli(), ["export", "nope", "--workspace", root, "--out", str(tmp_path)])
     assert missing.exit_code == 1 and "crew file not found" in missing.output
     store, _ = _store_with_runs(tmp_path / "runs.db")
     store.close()
