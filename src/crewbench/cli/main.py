@@ -7,6 +7,7 @@ Every ``CrewbenchError`` becomes a one-line message and exit code 1, never a tra
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -42,7 +43,8 @@ def cli():
 @click.option("--variants", default="clean", show_default=True,
               help="Comma list: clean,paraphrase,typos,noise,missing_field,tool_failure.")
 @click.option("--latency-scale", default=1.0, show_default=True, type=float,
-              help="Multiply the simulator's latency (0 = instant).")
+              help="Multiply the simulator's latency: 1.0 = modelled real-time latency, 0 = instant. "
+                   "The Run page uses 0.1.")
 @click.option("--baseline", "with_baselines", is_flag=True, help="Also run each crew's single-agent twin.")
 @click.option("--name", default=None, help="Experiment name.")
 @click.option("--policy", default=None,
@@ -71,10 +73,23 @@ def run(crew_files, scenario, reps, model, base_url, seed, concurrency, rps, tim
     )
     store = Store(db_path)
     bar = None
+    if quiet:
+        # CrewAI logs every failed listener (e.g. a simulated 504) at ERROR; runs.db has them.
+        logging.getLogger("crewai").setLevel(logging.CRITICAL)
+    tty = sys.stderr.isatty()
+    reported = [-1]
 
     def progress(state):
         nonlocal bar
         if quiet:
+            return
+        if not tty:
+            # No terminal (CI, a pipe): one line per tenth of the experiment, not one per run.
+            tenth = state.done * 10 // max(state.total, 1)
+            if tenth > reported[0]:
+                reported[0] = tenth
+                click.echo(f"runs {state.done}/{state.total} ok {state.success} failed {state.failed} "
+                           f"error {state.error} ${state.cost_usd:.4f}", err=True)
             return
         if bar is None:
             bar = click.progressbar(length=state.total, label="runs", show_pos=True, file=sys.stderr)
