@@ -293,7 +293,7 @@ def test_run_page_enter_in_a_field_starts_nothing(ui_env):
     at.text_input(key="run:name").input("typed and pressed Enter").run()
     at.text_input(key="run:custom").input("sim:small").run()
     assert not at.exception
-    assert "runs: 1 crew(s) (mini_sequential) × 6 case(s) × 3 repetition(s)" in texts(at, "info")
+    assert "1 crew(s) (mini_sequential) × 6 case(s) × 3 repetition(s)" in texts(at, "info")
     from crewbench.store.store import Store
     from crewbench.ui import jobs
 

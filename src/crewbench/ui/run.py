@@ -170,7 +170,7 @@ def _summary(args) -> Plan | None:
     except CrewbenchError as exc:
         st.warning(f"Cannot plan this experiment yet: {exc}")
         return None
-    st.info(f"Will run {summary.summary()}.", icon=":material/info:")
+    st.info(state.plain(f"Will run {summary.summary()}."), icon=":material/info:")
     return summary
 
 
