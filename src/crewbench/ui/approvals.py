@@ -93,7 +93,8 @@ def _queue(api, actor: str) -> None:
                 details["denied automatically in"] = f"{left:.0f} s"
             args = _get(item, "arguments")
             if args is not None:
-                st.code(args if isinstance(args, str) else json.dumps(args, indent=2, default=str), language="json")
+                st.code(args if isinstance(args, str) else json.dumps(args, indent=2, default=str), language="json",
+                        wrap_lines=True)  # a refund's reason is the customer's whole message
             if details:
                 st.caption(" · ".join(f"{k} {v}" for k, v in details.items()))
             c1, c2, _ = st.columns([1, 1, 4])
