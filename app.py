@@ -23,6 +23,8 @@ from crewbench.ui import (
     crew_builder,
     explorer,
     export,
+    home,
+    policies,
     roles,
     run,
     scenarios,
@@ -45,8 +47,9 @@ if address not in LOOPBACK and os.environ.get("CREWBENCH_ALLOW_REMOTE") != "1":
 state.init()
 
 PAGES = {
+    "Start": [st.Page(home.render, title="Start", icon=":material/home:", url_path="start", default=True)],
     "Design": [
-        st.Page(roles.render, title="Roles", icon=":material/person:", url_path="roles", default=True),
+        st.Page(roles.render, title="Roles", icon=":material/person:", url_path="roles"),
         st.Page(crew_builder.render, title="Crew builder", icon=":material/account_tree:",
                 url_path="crew_builder"),
         st.Page(scenarios.render, title="Scenarios", icon=":material/checklist:", url_path="scenarios"),
@@ -58,6 +61,7 @@ PAGES = {
     ],
     "Ship": [
         st.Page(export.render, title="Export / import", icon=":material/download:", url_path="export"),
+        st.Page(policies.render, title="Policies", icon=":material/policy:", url_path="policies"),
         st.Page(approvals.render, title="Approvals", icon=":material/gavel:", url_path="approvals"),
     ],
 }

@@ -25,11 +25,26 @@ def repo() -> Path:
     return REPO
 
 
+SHIPPED = ("roles", "crews", "scenarios", "policies")
+_IGNORED = shutil.ignore_patterns("*.db", "__pycache__", ".cache")
+
+
+def copy_workspace(target: Path) -> Path:
+    """The shipped roles, crews, scenarios and policies, copied: a test never reads the live
+    workspace, so a file a person adds there (a policy, a crew) cannot change a result."""
+    target.mkdir(parents=True, exist_ok=True)
+    for folder in SHIPPED:
+        if (REPO / folder).is_dir():
+            shutil.copytree(REPO / folder, target / folder, ignore=_IGNORED)
+    return target
+
+
 @pytest.fixture(scope="session")
-def workspace():
+def workspace(tmp_path_factory):
+    """A read-only-by-convention copy shared by the session (use tmp_workspace to change files)."""
     from crewbench.definitions.workspace import Workspace
 
-    return Workspace(REPO)
+    return Workspace(copy_workspace(tmp_path_factory.mktemp("shipped") / "ws"))
 
 
 @pytest.fixture
@@ -46,9 +61,4 @@ def tmp_workspace(tmp_path):
     """A copy of the shipped roles, crews and scenarios that a test may change."""
     from crewbench.definitions.workspace import Workspace
 
-    root = tmp_path / "ws"
-    root.mkdir()
-    for folder in ("roles", "crews", "scenarios", "policies"):
-        if (REPO / folder).is_dir():
-            shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("*.db", "__pycache__", ".cache"))
-    return Workspace(root)
+    return Workspace(copy_workspace(tmp_path / "ws"))

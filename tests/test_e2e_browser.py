@@ -41,11 +41,12 @@ def server(tmp_path):
         pytest.skip("Chromium is not installed at /usr/bin/chromium (apt-get install chromium chromium-driver)")
     root = tmp_path / "ws"
     root.mkdir()
-    for folder in ("roles", "crews", "scenarios"):
+    for folder in ("roles", "crews", "scenarios", "policies"):
         shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("*.db", "__pycache__", ".cache"))
     port = _free_port()
     env = {**os.environ, "CREWBENCH_WORKSPACE": str(root), "CREWBENCH_DB": str(tmp_path / "runs.db"),
            "CREWBENCH_HOME": str(tmp_path / "home")}
+    env.pop("OPENAI_API_KEY", None)  # the preflight step expects no key
     log = (tmp_path / "streamlit.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
@@ -137,7 +138,7 @@ def test_create_role_build_run_compare_export(server, page, tmp_path):
     url, root, _ = server
 
     # 1. create a role
-    _open(page, url, "", "Roles")  # the default page lives at /
+    _open(page, url, "roles", "Roles")  # opened by its own address (the Start page lives at /)
     page.get_by_label("File name (roles/<name>.yaml)").fill("e2e_checker")
     page.get_by_role("textbox", name="Role", exact=True).fill("Ticket Checker")
     page.get_by_label("Goal").fill("Check the team and priority of every ticket before it leaves.")
@@ -169,7 +170,7 @@ def test_create_role_build_run_compare_export(server, page, tmp_path):
     page.keyboard.press("Escape")
     _idle(page)
     # the review task lost its agent with mini_reviewer: the builder asks for a new one
-    page.get_by_text("tasks[2].agent").first.wait_for(state="attached")
+    page.get_by_text("task 3.agent").first.wait_for(state="attached")  # counted from 1, like the headers
     review = page.locator('[data-testid="stExpander"]').filter(has_text="Task 3: review").first
     box = review.locator('[data-testid="stSelectbox"]').filter(has=page.get_by_text("Agent", exact=True)).first
     if not box.is_visible():  # the builder may already have opened the task that needs an agent
@@ -259,3 +260,110 @@ def test_create_role_build_run_compare_export(server, page, tmp_path):
     page.get_by_role("button", name="Import into the workspace").click()
     page.get_by_text("Imported crew e2e_imported").first.wait_for()
     assert (root / "crews" / "e2e_imported.yaml").is_file()
+
+
+def _experiments(db: Path) -> list[dict]:
+    if not db.exists():
+        return []
+    from crewbench.store.store import Store
+
+    store = Store(db)
+    try:
+        return store.experiments()
+    finally:
+        store.close()
+
+
+def test_newcomer_journey_guards(server, page, tmp_path):
+    """Issue 14: Enter starts nothing, a missing key is refused before any run, the builder asks
+    before overwriting, a support_triage export loads in CrewAI, and an interactive policy shows
+    an approval card for the shipped destructive tool during a browser-started run."""
+    url, root, _ = server
+    db = tmp_path / "runs.db"
+
+    # Enter in a Run-page field does not start an experiment
+    _open(page, url, "run", "Run an experiment")
+    name = page.get_by_label("Experiment name (optional)")
+    name.fill("typed then Enter")
+    name.press("Enter")
+    _idle(page)
+    page.get_by_text("Will run").first.wait_for()
+    page.wait_for_timeout(1500)
+    assert _experiments(db) == []
+
+    # a real model without its key: refused next to Start, nothing written
+    custom = page.get_by_label("…or another model id (provider/name)")
+    custom.fill("openai/gpt-4o-mini")
+    custom.press("Tab")
+    _idle(page)
+    page.get_by_text("rough cost").first.wait_for()
+    page.get_by_role("button", name="Start").click()
+    page.get_by_text("OPENAI_API_KEY").first.wait_for()
+    _shot(page, "run_preflight")
+    assert _experiments(db) == []
+
+    # the builder asks before overwriting a shipped crew
+    before = (root / "crews" / "mini_sequential.yaml").read_text()
+    _open(page, url, "crew_builder", "Crew builder")
+    _choose(page, "stSelectbox", "Start from", "mini_sequential")
+    page.locator('input[aria-label="Crew name"][value="mini_sequential"]').wait_for()
+    page.get_by_role("button", name="Save crew").click()
+    page.get_by_text("already exists").first.wait_for()
+    _shot(page, "crew_builder_overwrite")
+    assert (root / "crews" / "mini_sequential.yaml").read_text() == before
+    page.get_by_role("button", name="Cancel").click()
+    _idle(page)
+
+    # export a support_triage crew and load it with CrewAI's own loader
+    _open(page, url, "export", "Export / import")
+    _choose(page, "stSelectbox", "Crew", "triage_sequential")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download triage_sequential.zip").click()
+    target = tmp_path / "triage.zip"
+    info.value.save_as(target)
+    with zipfile.ZipFile(target) as archive:
+        archive.extractall(tmp_path / "triage")
+    from crewai.project.crew_loader import load_crew
+
+    crew, inputs = load_crew(tmp_path / "triage" / "triage_sequential" / "crew.jsonc")
+    assert {t.name for a in crew.agents for t in a.tools} >= {"kb_search", "categorize_ticket"}
+    assert inputs.get("message"), "the export carries an example case"
+    kb = next(t for a in crew.agents for t in a.tools if t.name == "kb_search")
+    assert "articles" in kb.run(query="charged twice refund")
+
+    # an approval card for issue_refund under the interactive 'supervised' policy
+    _open(page, url, "run", "Run an experiment")
+    crews_box = _widget(page, "stMultiSelect", "Crews (e.g. a crew and its baseline)")
+    crews_box.locator("input").first.click()
+    crews_box.locator("input").first.press("Backspace")
+    page.keyboard.press("Escape")
+    _choose(page, "stMultiSelect", "Crews (e.g. a crew and its baseline)", "triage_refund")
+    page.keyboard.press("Escape")
+    page.get_by_label("Repetitions per case").fill("1")
+    _choose(page, "stSelectbox", "Governance policy", "supervised")
+    slider = _widget(page, "stSlider", "Sim latency scale (0 = instant)").get_by_role("slider")
+    slider.focus()
+    slider.press("Home")
+    page.get_by_role("button", name="Start").click()
+    page.get_by_text("elapsed").first.wait_for()
+    _open(page, url, "approvals", "Approvals")
+    page.get_by_text("wants to call").first.wait_for(timeout=60_000)
+    page.get_by_text("Refund Agent").first.wait_for()
+    page.get_by_text("issue_refund").first.wait_for()
+    assert '"reason"' in page.locator('[data-testid="stCode"]').first.inner_text()
+    _shot(page, "approvals_refund")
+    deadline = time.time() + 180
+    while time.time() < deadline:  # approve every refund the run asks for
+        buttons = page.get_by_role("button", name="Approve")
+        if buttons.count() == 0:
+            if all(e["status"] != "running" for e in _experiments(db)):
+                break
+            page.wait_for_timeout(1000)
+            continue
+        try:  # the queue refreshes itself every 3 s: a card may be redrawn under the click
+            buttons.first.click(timeout=5_000)
+            _idle(page)
+        except Exception as exc:  # noqa: BLE001 - playwright's TimeoutError; try the fresh card
+            print(f"approve retried: {type(exc).__name__}")
+    experiments = _experiments(db)
+    assert experiments and experiments[0]["status"] == "finished"

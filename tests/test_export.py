@@ -16,20 +16,17 @@ import pytest
 from click.testing import CliRunner
 
 from crewbench.cli.export import register
-from crewbench.definitions.workspace import Workspace
 from crewbench.definitions.yamlio import load_yaml_file
 from crewbench.errors import ExportError
 from crewbench.exchange.export import export_crew, export_results, render_export
 from crewbench.store.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
-CREWS = ["mini_sequential", "mini_hierarchical", "mini_concurrent"]
+# Every shipped crew, in every format (issue 14 item 1: three of four scenarios did not export).
+CREWS = sorted(p.stem for p in (ROOT / "crews").glob("*.yaml"))
 FORMATS = ["jsonc", "classic", "yaml", "json"]
-
-
-@pytest.fixture(scope="module")
-def workspace():
-    return Workspace(ROOT)
+# One crew per scenario is kicked off on the simulator, with the tools really called.
+KICKOFF_CREWS = ["mini_sequential", "triage_sequential", "research_concurrent", "review_hierarchical"]
 
 
 def _ok_llm():
@@ -80,12 +77,17 @@ def kickoff(crew, inputs=None) -> str:
     return str(crew.kickoff(inputs=inputs or {"message": "I was charged twice"}))
 
 
-def load_export(fmt: str, path: Path, crew_name: str):
-    """Build a Crew from an export with CrewAI's own machinery."""
+def load_export(fmt: str, path: Path, crew_name: str, *, with_inputs: bool = False):
+    """Build a Crew from an export with CrewAI's own machinery (and the inputs it ships with)."""
+    crew, inputs = _load_export(fmt, path, crew_name)
+    return (crew, inputs) if with_inputs else crew
+
+
+def _load_export(fmt: str, path: Path, crew_name: str):
     if fmt == "jsonc":
         from crewai.project.crew_loader import load_crew
 
-        return load_crew(path / "crew.jsonc")[0]
+        return load_crew(path / "crew.jsonc")
     if fmt == "classic":
         for module in [m for m in sys.modules if m == crew_name or m.startswith(crew_name + ".")]:
             del sys.modules[module]
@@ -95,11 +97,12 @@ def load_export(fmt: str, path: Path, crew_name: str):
         finally:
             sys.path.remove(str(path / "src"))
         cls = next(v for k, v in vars(module).items() if k.lower() == crew_name.replace("_", ""))
-        return cls().crew()
+        main = importlib.import_module(f"{crew_name}.main")
+        return cls().crew(), main.INPUTS
     from crewai.project.crew_loader import load_crew_from_definition
 
     data = load_yaml_file(path) if fmt == "yaml" else json.loads(path.read_text())
-    return load_crew_from_definition(data, project_root=path.parent)[0]
+    return load_crew_from_definition(data, project_root=path.parent)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -107,12 +110,49 @@ def load_export(fmt: str, path: Path, crew_name: str):
 def test_export_loads_in_crewai_with_the_same_graph(workspace, tmp_path, crew_name, fmt):
     spec = workspace.crew(crew_name)
     result = export_crew(spec, fmt, tmp_path, workspace=workspace)
-    crew = load_export(fmt, result.path, crew_name)
+    crew, inputs = load_export(fmt, result.path, crew_name, with_inputs=True)
     assert crew_graph(crew) == spec_graph(spec)
     tools = {a.role: sorted(t.name for t in a.tools or []) for a in crew.agents}
     assert tools == {spec.agents[n].role: sorted(spec.agents[n].tools) for n in spec.worker_names}
     assert all(a.llm.model == "gpt-4o-mini" for a in crew.agents)
-    assert "ok" in kickoff(crew)
+    assert "ok" in kickoff(crew, inputs)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("crew_name", KICKOFF_CREWS)
+def test_export_kicks_off_on_the_simulator_with_its_example_input(workspace, tmp_path, crew_name, fmt):
+    from crewbench.llm.providers import make_llm
+    from crewbench.llm.sim import sim_session
+
+    spec = workspace.crew(crew_name)
+    scenario = workspace.scenario(spec.scenario)
+    case = next(c for c in scenario.cases() if c.variant == "clean")
+    result = export_crew(spec, fmt, tmp_path, workspace=workspace)
+    crew, inputs = load_export(fmt, result.path, crew_name, with_inputs=True)
+    # The example input is a real case, not {"message": ""}.
+    assert {k: inputs[k] for k in case.input} == case.input and any(case.input.values())
+    # Every exported tool runs from the exported files (kb.yaml, corpus/, patching.py travel along).
+    for agent in crew.agents:
+        for tool in agent.tools or []:
+            args = scenario.tool_input(tool.name, case, list(tool.args_schema.model_fields))
+            assert isinstance(tool.run(**args), str)
+    agents = list(crew.agents) + ([crew.manager_agent] if crew.manager_agent else [])
+    for agent in agents:
+        agent.llm = make_llm("sim:small", latency_scale=0.0,
+                             sim_overrides={"transient_rate": 0.0, "malformed_rate": 0.0})
+    with sim_session(scenario=scenario, case=case, crew=spec, seed=1, run_key="export"):
+        output = crew.kickoff(inputs=inputs)
+    assert str(output).strip()
+
+
+def test_tool_modules_of_every_scenario_are_self_contained(workspace):
+    from crewbench.exchange.export_tools import tool_module
+
+    carried = {decl.scenario: set(tool_module(decl).files) for decl in workspace.tools().values()}
+    assert carried["support_triage"] == {"tools.py", "kb.yaml"}
+    assert carried["code_review"] == {"tools.py", "patching.py"}
+    assert "corpus/D001.md" in carried["research_assistant"]
+    assert carried["mini_triage"] == {"tools.py"}
 
 
 def test_zip_export_holds_a_loadable_project(workspace, tmp_path):
@@ -162,12 +202,18 @@ def test_import_refs_pass_through_unchanged(workspace):
     assert "_tool_from_ref('crewai_tools:SerperDevTool')" in classic["src/refs/crew.py"]
 
 
-def test_classic_refuses_clashing_method_names(workspace):
+def test_classic_renames_an_agent_named_like_its_task(workspace, tmp_path):
+    # triage_single ships an agent `triage` doing task `triage`: one @CrewBase class cannot hold
+    # both methods, so the classic export names the agent `triage_agent` and says so in the meta.
     spec = workspace.parse_crew({
         "name": "clash", "agents": {"route": {"role": "R", "goal": "G", "backstory": "B"}},
         "tasks": [{"name": "route", "description": "d", "expected_output": "o", "agent": "route"}]})
-    with pytest.raises(ExportError, match="both named 'route'"):
-        render_export(spec, "classic", workspace=workspace)
+    files = render_export(spec, "classic", workspace=workspace)
+    assert "def route_agent(self)" in files["src/clash/crew.py"]
+    assert "agent: route_agent" in files["src/clash/config/tasks.yaml"]
+    assert spec.content_hash() in files["pyproject.toml"] and "agent_renames" in files["pyproject.toml"]
+    crew = load_export("classic", export_crew(spec, "classic", tmp_path, workspace=workspace).path, "clash")
+    assert crew_graph(crew) == spec_graph(spec)
 
 
 def test_export_refuses_to_overwrite(workspace, tmp_path):
@@ -210,16 +256,17 @@ def _cli():
     return group
 
 
-def test_cli_export_and_errors(tmp_path):
+def test_cli_export_and_errors(workspace, tmp_path):
     runner = CliRunner()
+    root = str(workspace.root)
     ok = runner.invoke(_cli(), ["export", "mini_sequential", "--format", "yaml", "--out", str(tmp_path),
-                                "--workspace", str(ROOT)])
+                                "--workspace", root])
     assert ok.exit_code == 0, ok.output
     assert (tmp_path / "mini_sequential.yaml").is_file()
     bad = runner.invoke(_cli(), ["export", "mini_sequential", "--model", "sim:small", "--out", str(tmp_path / "b"),
-                                 "--workspace", str(ROOT)])
+                                 "--workspace", root])
     assert bad.exit_code == 1 and "simulator" in bad.output and "Traceback" not in bad.output
-    missing = runner.invoke(_cli(), ["export", "nope", "--workspace", str(ROOT), "--out", str(tmp_path)])
+    missing = runner.invoke(_cli(), ["export", "nope", "--workspace", root, "--out", str(tmp_path)])
     assert missing.exit_code == 1 and "crew file not found" in missing.output
     store, _ = _store_with_runs(tmp_path / "runs.db")
     store.close()

@@ -16,7 +16,8 @@ PACKAGED = MAIN / "src" / "crewbench" / "definitions" / "presets"
 
 
 def test_presets_are_valid_and_match_the_packaged_copies():
-    assert [message for _, message in validate_policies(MAIN / "policies")] == [None] * 4
+    checked = validate_policies(MAIN / "policies")  # the presets plus any shipped extras (supervised)
+    assert len(checked) >= 4 and [message for _, message in checked] == [None] * len(checked)
     for name in PRESETS:
         assert (MAIN / "policies" / f"{name}.yaml").read_text() == (PACKAGED / f"{name}.yaml").read_text()
         assert load_policy(name, MAIN / "policies").stage == name

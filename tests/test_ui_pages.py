@@ -67,7 +67,8 @@ def test_app_entry_renders(ui_env):
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    assert at.title[0].value == "Roles"  # the default page
+    # The default page is Start (served at "/"), so Roles keeps its own address, /roles.
+    assert at.title[0].value == "crewbench"
     assert "runs.db" in texts(at.sidebar, "caption")
 
 
@@ -198,6 +199,12 @@ def test_run_page_cancel(ui_env):
     at.number_input(key="run:reps").set_value(50)
     at.number_input(key="run:concurrency").set_value(1)
     at.slider(key="run:latency").set_value(0.5)
+    at.run()
+    start = next(b for b in at.button if b.label == "Start")
+    assert start.disabled, "300 runs need a confirmation first"
+    assert "300 runs" in texts(at, "info")
+    at.checkbox(key="run:confirm").check()
+    at.run()
     next(b for b in at.button if b.label == "Start").click()
     at.run()
     cancel = [b for b in at.button if b.label == "Cancel"]
@@ -277,3 +284,228 @@ def test_approvals_approve_deny_and_timeout(ui_env):
     assert approval(store, no)["status"] == "denied"
     assert approval(store, late)["status"] == "pending"  # governance marks it timed_out when it waits
     assert "Nothing is waiting" in texts(at, "info")
+
+
+def test_run_page_enter_in_a_field_starts_nothing(ui_env):
+    _, db = ui_env
+    at = page("run")
+    at.multiselect(key="run:crews").set_value(["mini_sequential"])
+    at.text_input(key="run:name").input("typed and pressed Enter").run()
+    at.text_input(key="run:custom").input("sim:small").run()
+    assert not at.exception
+    assert "1 crew(s) (mini_sequential) × 6 case(s) × 3 repetition(s)" in texts(at, "info")
+    from crewbench.store.store import Store
+    from crewbench.ui import jobs
+
+    assert not [j for j in jobs.registry().jobs() if j.db == str(db)]
+    assert Store(db).experiments() == []
+
+
+def test_run_page_refuses_a_missing_key_next_to_start(ui_env, monkeypatch):
+    _, db = ui_env
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    at = page("run")
+    at.multiselect(key="run:crews").set_value(["mini_sequential"])
+    at.text_input(key="run:custom").input("openai/gpt-4o-mini")
+    at.run()
+    assert "rough cost $" in texts(at, "info")
+    next(b for b in at.button if b.label == "Start").click()
+    at.run()
+    assert "OPENAI_API_KEY" in texts(at, "error")
+    from crewbench.store.store import Store
+
+    assert Store(db).experiments() == []
+
+
+def test_run_page_says_why_a_crew_does_not_load(ui_env):
+    root, _ = ui_env
+    (root / "crews" / "broken.yaml").write_text("name: broken\nagents: {}\ntasks: []\n")
+    at = page("run")
+    assert "broken" in texts(at, "warning")
+    assert "broken" not in at.multiselect(key="run:crews").options
+
+
+def test_run_page_offers_policies(ui_env):
+    at = page("run")
+    options = at.selectbox(key="run:policy").options
+    assert {"development", "staging", "canary", "production"} <= set(options)
+
+
+def test_job_timing_shows_elapsed_and_eta():
+    from crewbench.ui.jobs import Job, timing
+
+    job = Job(key="k", name="n", db="d", started_at=100.0)
+    job.thread = type("T", (), {"is_alive": lambda self: True})()
+    assert timing(job, 0, 10, now=105.0) == "elapsed 5s · estimating time left after the first run"
+    assert timing(job, 5, 10, now=160.0) == "elapsed 1m 00s · about 1m 00s left"
+    job.finished_at, job.thread = 200.0, None
+    assert timing(job, 10, 10) == "elapsed 1m 40s · done"
+
+
+def _open_crew(name: str) -> AppTest:
+    at = page("crew_builder")
+    at.selectbox(key="builder:source").select(name)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_crew_builder_asks_before_overwriting(ui_env):
+    root, _ = ui_env
+    path = root / "crews" / "mini_sequential.yaml"
+    before = path.read_text()
+    at = _open_crew("mini_sequential")
+    at.button(key="builder:save").click()
+    at.run()
+    assert path.read_text() == before, "Save on an existing file only asks"
+    assert "already exists" in texts(at, "warning")
+    at.button(key="builder:overwrite_no").click()
+    at.run()
+    assert path.read_text() == before and "already exists" not in texts(at, "warning")
+    at.button(key="builder:save").click()
+    at.run()
+    at.button(key="builder:overwrite_yes").click()
+    at.run()
+    assert not at.exception
+    assert path.read_text() != before  # rewritten (comments gone), after the explicit yes
+    assert "Saved" in texts(at, "success")
+
+
+def test_crew_builder_hierarchical_keeps_task_agents(ui_env):
+    at = _open_crew("mini_sequential")
+    sfx = "mini_sequential"
+    at.radio(key=f"builder:process:{sfx}").set_value("hierarchical")
+    at.run()
+    # Every agent already does a task: whichever is the manager, its task loses it, visibly.
+    manager = at.selectbox(key=f"builder:manager:{sfx}").value
+    assert manager == "router"
+    assert at.selectbox(key=f"builder:t0:agent:{sfx}").value is None
+    assert "router is now the manager" in texts(at, "error")
+    assert at.button(key="builder:save").disabled, "never save a task without an agent"
+    at.selectbox(key=f"builder:manager:{sfx}").select("urgency")
+    at.run()
+    assert at.selectbox(key=f"builder:t0:agent:{sfx}").value == "router", "the user's assignment comes back"
+    assert at.selectbox(key=f"builder:t2:agent:{sfx}").value == "reviewer"
+    assert at.selectbox(key=f"builder:t1:agent:{sfx}").value is None
+    at.selectbox(key=f"builder:t1:agent:{sfx}").select("(manager assigns)")
+    at.run()
+    assert "has no agent" not in texts(at, "error"), texts(at, "error")
+    at.radio(key=f"builder:process:{sfx}").set_value("sequential")
+    at.run()
+    assert [at.selectbox(key=f"builder:t{i}:agent:{sfx}").value for i in range(3)][::2] == ["router", "reviewer"]
+
+
+def test_crew_builder_rename_duplicate_delete(ui_env):
+    root, _ = ui_env
+    at = _open_crew("mini_sequential")
+    at.text_input(key="builder:manage_name:mini_sequential").input("mini_copy")
+    at.button(key="builder:duplicate:mini_sequential").click()
+    at.run()
+    copy = root / "crews" / "mini_copy.yaml"
+    assert copy.is_file() and "name: mini_copy" in copy.read_text()
+    assert copy.read_text().startswith("#"), "comments survive a duplicate"
+    assert at.selectbox(key="builder:source").value == "mini_copy"
+    at.text_input(key="builder:manage_name:mini_copy").input("mini_moved")
+    at.button(key="builder:rename:mini_copy").click()
+    at.run()
+    assert not copy.exists() and (root / "crews" / "mini_moved.yaml").is_file()
+    at.text_input(key="builder:manage_name:mini_moved").input("mini_sequential")
+    at.button(key="builder:rename:mini_moved").click()
+    at.run()
+    assert "'mini_sequential' already exists" in texts(at, "error")
+    at.checkbox(key="builder:confirm_delete:mini_moved").check()
+    at.run()
+    at.button(key="builder:delete:mini_moved").click()
+    at.run()
+    assert not (root / "crews" / "mini_moved.yaml").exists()
+    assert at.selectbox(key="builder:source").value == "(new crew)"
+
+
+def test_crew_builder_task_header_follows_the_name_and_hint_names_placeholders(ui_env):
+    at = page("crew_builder")
+    sfx = "(new crew)"
+    at.selectbox(key=f"builder:scenario:{sfx}").select("mini_triage")
+    at.run()
+    at.text_input(key=f"builder:t0:name:{sfx}").input("route_it")
+    at.run()
+    assert any(e.label.startswith("Task 1: route_it") for e in at.expander)
+    assert "{message}" in at.text_area(key=f"builder:t0:desc:{sfx}").label
+
+
+def test_roles_bad_name_keeps_the_name_and_rename(ui_env):
+    root, _ = ui_env
+    at = page("roles")
+    new = "(new role)"
+    at.text_input(key=f"roles:name:{new}").input("9 bad name")
+    at.text_input(key=f"roles:role:{new}").input("Helper")
+    at.text_area(key=f"roles:goal:{new}").input("Help.")
+    at.text_area(key=f"roles:backstory:{new}").input("You help.")
+    _submit(at)
+    assert "'9 bad name' is not a valid file name" in texts(at, "error")
+    assert at.text_input(key=f"roles:name:{new}").value == "9 bad name"
+    at.text_input(key=f"roles:name:{new}").input("mini_router")  # taken: refused, not overwritten
+    before = (root / "roles" / "mini_router.yaml").read_text()
+    _submit(at)
+    assert "already exists" in texts(at, "error")
+    assert (root / "roles" / "mini_router.yaml").read_text() == before
+    at.radio(key="roles:choice").set_value("mini_router")
+    at.run()
+    at.text_input(key="roles:dup_name:mini_router").input("mini_router2")
+    at.button(key="roles:rename:mini_router").click()
+    at.run()
+    assert "used by crews" in texts(at, "error") and (root / "roles" / "mini_router.yaml").is_file()
+    at.button(key="roles:dup:mini_router").click()
+    at.run()
+    assert at.radio(key="roles:choice").value == "mini_router2"
+    at.text_input(key="roles:dup_name:mini_router2").input("mini_router3")
+    at.button(key="roles:rename:mini_router2").click()
+    at.run()
+    assert not (root / "roles" / "mini_router2.yaml").exists()
+    assert (root / "roles" / "mini_router3.yaml").is_file()
+    assert at.radio(key="roles:choice").value == "mini_router3"
+
+
+def test_policies_page_create_edit_validate(ui_env):
+    root, _ = ui_env
+    at = page("policies")
+    assert "production (built-in preset)" in at.radio(key="policies:choice").options
+    assert "read-only" in texts(at, "info")
+    at.text_input(key="policies:new_name").input("my_prod")
+    at.button(key="policies:create").click()
+    at.run()
+    path = root / "policies" / "my_prod.yaml"
+    assert path.is_file() and "extends: production" in path.read_text()
+    assert at.radio(key="policies:choice").value == "my_prod"
+    at.text_area(key="policies:text:my_prod").input("name: my_prod\nextends: production\nenforce: maybe\n")
+    at.button(key="policies:validate:my_prod").click()
+    at.run()
+    assert "enforce" in texts(at, "error")
+    at.button(key="policies:save:my_prod").click()
+    at.run()
+    assert "enforce: maybe" not in path.read_text(), "an invalid policy is never saved"
+    good = "name: my_prod\nextends: production\ntools:\n  approvals: {mode: interactive, timeout_s: 60}\n"
+    at.text_area(key="policies:text:my_prod").input(good)
+    at.button(key="policies:save:my_prod").click()
+    at.run()
+    assert path.read_text() == good
+    assert "approvals `interactive`" in texts(at, "markdown")
+
+
+def test_approval_card_names_agent_tool_and_arguments(ui_env):
+    _, db = ui_env
+    from crewbench.governance.approvals import request_approval
+    from crewbench.store.store import Store
+
+    store = Store(db)
+    request_approval(store, run_id="run_x", crew_name="triage_refund", kind="tool_call", agent="Refund Agent",
+                     tool="issue_refund", arguments={"reason": "charged twice", "amount_gbp": 49.99},
+                     reason="destructive tool", timeout_s=60)
+    request_approval(store, run_id="run_y", crew_name="research_sequential", kind="output_review", agent=None,
+                     tool=None, arguments={"output": "a brief"}, reason="high-risk output", timeout_s=60)
+    store.close()
+    at = page("approvals")
+    shown = texts(at, "markdown")
+    assert "**Refund Agent** wants to call **`issue_refund`**" in shown
+    assert "crew research_sequential**'s final output needs a human review" in shown
+    assert "**?**" not in shown and "`?`" not in shown
+    assert any('"amount_gbp": 49.99' in c.value for c in at.code)

@@ -8,6 +8,7 @@ not add are marked ``in_diff: false`` (pre-existing code is not this PR's fault)
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -15,17 +16,31 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from crewai.tools import BaseTool
 from pydantic import BaseModel, Field, ValidationError
-
-from crewbench.compat.hygiene import import_crewai
-from crewbench.definitions.scenario import load_scenario_module
-
-import_crewai()
-from crewai.tools import BaseTool  # CrewAI is imported after hygiene
 
 __all__ = ["BANDIT_KINDS", "RUFF_KINDS", "SecurityScanTool", "StaticAnalysisTool", "run_bandit", "run_ruff"]
 
-patching = load_scenario_module(Path(__file__).with_name("patching.py"), "code_review_patching")
+# Self-contained on purpose (no crewbench import): `crewbench export` copies this module and the
+# files named here into the exported project. Inside crewbench the engine has already imported
+# CrewAI through crewbench.compat.hygiene, so the import above finds it quiet and offline.
+EXPORT_FILES = ("patching.py",)
+
+
+def _sibling(filename: str, name: str):
+    """Load a file next to this one by path, once per process (crewbench's scenario loader
+    uses the same sys.modules name, so graders, tests and tools share one module)."""
+    full = f"crewbench_scenarios.{name}"
+    if full in sys.modules:
+        return sys.modules[full]
+    spec = importlib.util.spec_from_file_location(full, Path(__file__).with_name(filename))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[full] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+patching = _sibling("patching.py", "code_review_patching")
 
 # Rules beyond ruff's defaults: bugbear (B) for mutable defaults, SIM115 for unclosed files.
 RUFF_SELECT = "E4,E7,E9,F,B,SIM115"

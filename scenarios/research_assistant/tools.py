@@ -18,18 +18,18 @@ from typing import Any
 
 import sqlite_utils
 import yaml
+from crewai.tools import BaseTool
 from markdown_it import MarkdownIt
 from pydantic import BaseModel, Field, ValidationError
-
-from crewbench.compat.hygiene import import_crewai
-
-import_crewai()
-from crewai.tools import BaseTool  # CrewAI is imported after hygiene
 
 __all__ = ["CorpusSearchTool", "DocumentParserTool", "corpus_ids", "parse_markdown",
            "read_document", "search_corpus"]
 
 CORPUS = Path(__file__).with_name("corpus")
+# Self-contained on purpose (no crewbench import): `crewbench export` copies this module and the
+# files named here into the exported project. Inside crewbench the engine has already imported
+# CrewAI through crewbench.compat.hygiene, so the import above finds it quiet and offline.
+EXPORT_FILES = ("corpus",)
 DOC_ID = re.compile(r"^D\d{3}$")
 _STOPWORD_TEXT = """
 a about after against all also an and any are as at be been before brief by can could did do

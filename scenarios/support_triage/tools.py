@@ -15,17 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
+import yaml
+from crewai.tools import BaseTool
 from pydantic import BaseModel, Field, ValidationError
 
-from crewbench.compat.hygiene import import_crewai
-from crewbench.definitions.yamlio import load_yaml_file
-
-import_crewai()
-from crewai.tools import BaseTool  # CrewAI is imported after hygiene
-
-__all__ = ["CategorizeTool", "KBSearchTool", "SentimentTool", "kb_articles", "routing", "search_kb"]
+__all__ = ["CategorizeTool", "IssueRefundTool", "KBSearchTool", "SentimentTool", "kb_articles", "routing",
+           "search_kb"]
 
 KB_PATH = Path(__file__).with_name("kb.yaml")
+# Self-contained on purpose (no crewbench import): `crewbench export` copies this module and the
+# files named here into the exported project. Inside crewbench the engine has already imported
+# CrewAI through crewbench.compat.hygiene, so the import above finds it quiet and offline.
+EXPORT_FILES = ("kb.yaml",)
 # Words that carry no topic: dropped from queries so that bm25 ranks on the customer's problem.
 _STOPWORD_TEXT = """
 a about after again all also am an and any are as at be been before but by can cant could did
@@ -43,7 +44,7 @@ _kb: dict[str, Any] | None = None
 def _load_kb() -> dict[str, Any]:
     global _kb
     if _kb is None:
-        _kb = load_yaml_file(KB_PATH)
+        _kb = yaml.safe_load(KB_PATH.read_text(encoding="utf-8"))
     return _kb
 
 
@@ -195,3 +196,34 @@ class CategorizeTool(BaseTool):
         return json.dumps({"candidates": [
             {"category": cat, "team": teams[cat], "confidence": round(v / total, 2)} for cat, v in ranked
         ], "top_article": hits[0]["id"]})
+
+
+class RefundInput(BaseModel):
+    reason: str = Field(..., min_length=3, max_length=4000,
+                        description="Why the customer is owed money, in their words")
+    amount_gbp: float = Field(0.0, ge=0, le=10_000, description="Amount to refund in GBP (0 = the disputed charge)")
+    order_id: str | None = Field(None, max_length=40, description="Order or invoice reference, if known")
+
+
+class IssueRefundTool(BaseTool):
+    """The scenario's one destructive tool (permission execute, destructive in scenario.yaml):
+    a governance policy holds it for approval. It moves no money: the refund is a record in
+    this process, so a run can show an approval card without side effects outside it."""
+
+    name: str = "issue_refund"
+    description: str = ("Issue a refund to the customer (irreversible: money leaves the company). "
+                        "Give the reason, the amount in GBP and the order id if known.")
+    args_schema: type[BaseModel] = RefundInput
+
+    def _run(self, reason: str = "", amount_gbp: float = 0.0, order_id: str | None = None, **_: Any) -> str:
+        args = _validate(RefundInput, self.name, reason=reason, amount_gbp=amount_gbp, order_id=order_id)
+        if isinstance(args, str):
+            return args
+        with _lock:
+            _refunds.append({"reason": args.reason[:200], "amount_gbp": args.amount_gbp, "order_id": args.order_id})
+            refund_id = f"RF-{len(_refunds):05d}"
+        return json.dumps({"refund_id": refund_id, "status": "issued", "amount_gbp": args.amount_gbp,
+                           "order_id": args.order_id, "note": "simulated refund: no payment system was called"})
+
+
+_refunds: list[dict[str, Any]] = []

@@ -7,6 +7,7 @@ Every ``CrewbenchError`` becomes a one-line message and exit code 1, never a tra
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -42,7 +43,8 @@ def cli():
 @click.option("--variants", default="clean", show_default=True,
               help="Comma list: clean,paraphrase,typos,noise,missing_field,tool_failure.")
 @click.option("--latency-scale", default=1.0, show_default=True, type=float,
-              help="Multiply the simulator's latency (0 = instant).")
+              help="Multiply the simulator's latency: 1.0 = modelled real-time latency, 0 = instant. "
+                   "The Run page uses the virtual clock, or 0.1 with real sleeps.")
 @click.option("--virtual-clock/--real-clock", "virtual", default=False, show_default=True,
               help="Simulator only: add modelled latency to a virtual clock instead of sleeping it "
                    "(same latency figures, no waiting).")
@@ -109,12 +111,25 @@ def run(crew_files, scenario, reps, model, base_url, seed, concurrency, rps, tim
     bar = None
     finished_runs: list[dict] = []
     cancel = threading.Event()
+    if quiet:
+        # CrewAI logs every failed listener (e.g. a simulated 504) at ERROR; runs.db has them.
+        logging.getLogger("crewai").setLevel(logging.CRITICAL)
+    tty = sys.stderr.isatty()
+    reported = [-1]
 
     def progress(state):
         nonlocal bar
         if state.last is not None and (not finished_runs or finished_runs[-1] is not state.last):
             finished_runs.append(state.last)
         if quiet:
+            return
+        if not tty:
+            # No terminal (CI, a pipe): one line per tenth of the experiment, not one per run.
+            tenth = state.done * 10 // max(state.total, 1)
+            if tenth > reported[0]:
+                reported[0] = tenth
+                click.echo(f"runs {state.done}/{state.total} ok {state.success} failed {state.failed} "
+                           f"error {state.error} ${state.cost_usd:.4f}", err=True)
             return
         if bar is None:
             bar = click.progressbar(length=state.total, label="runs", show_pos=True, file=sys.stderr)

@@ -30,6 +30,7 @@ from crewbench.engine.build import BuildOptions, branch_task_names, build_crew
 from crewbench.engine.cancel import attempt_cancel, install_cancel_hooks
 from crewbench.engine.experiment import ExperimentConfig, Progress, config_from_experiment
 from crewbench.engine.phases import phase_of, phase_seconds
+from crewbench.engine.preflight import preflight
 from crewbench.engine.ratelimit import RateLimiter, install_rate_limit_hook
 from crewbench.engine.retry import RunTimeout, is_transient
 from crewbench.engine.slots import experiment_cases, kickoff_inputs, slot_seed
@@ -330,6 +331,7 @@ def run_experiment(config: ExperimentConfig, *, store: Store, workspace: Workspa
     if resume:
         config = config_from_experiment(store, workspace, resume)
     config.validate()
+    preflight(config.model, base_url=config.base_url)  # a bad model refuses before any run row
     crews = list(config.crews)
     if config.with_baselines:
         for crew in list(crews):

@@ -3,15 +3,17 @@ an ``@CrewBase`` ``crew.py`` and ``main.py``), the layout of ``crewai create cre
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import keyword
+import pprint
 import re
 from typing import Any
 
 from crewbench.definitions.config import CrewSpec
 from crewbench.definitions.yamlio import dump_yaml
 from crewbench.errors import ExportError
-from crewbench.exchange.export import (
+from crewbench.exchange.export_common import (
     _CREWBASE_RESERVED,
     _agent_llm,
     _async_tasks,
@@ -20,11 +22,10 @@ from crewbench.exchange.export import (
     _meta_toml,
     _provenance,
     _task_dict,
-    _tool_header,
-    _tool_module,
-    _tool_sources,
     build_meta,
+    example_inputs,
 )
+from crewbench.exchange.export_tools import classic_tool_files, tool_sources
 
 __all__ = ["render_classic"]
 
@@ -64,10 +65,28 @@ def _check_classic_names(spec: CrewSpec, methods: dict[str, str]) -> None:
             seen[name] = kind
 
 
+def _rename_clashing_agents(spec: CrewSpec) -> tuple[CrewSpec, dict[str, str]]:
+    """An agent named like a task (``triage`` doing ``triage``) becomes ``<name>_agent`` here:
+    both would be methods of one @CrewBase class. Returns the renamed spec and classic -> original."""
+    task_names = {task.name for task in spec.tasks}
+    renames = {name: f"{name}_agent" for name in spec.agents if name in task_names}
+    if not renames:
+        return spec, {}
+    agents = {renames.get(name, name): role for name, role in spec.agents.items()}
+    tasks = [dataclasses.replace(task, agent=renames.get(task.agent, task.agent)) for task in spec.tasks]
+    refs = {renames.get(name, name): ref for name, ref in spec.agent_refs.items()}
+    renamed = dataclasses.replace(spec, agents=agents, tasks=tasks, agent_refs=refs,
+                                  manager_agent=renames.get(spec.manager_agent, spec.manager_agent))
+    return renamed, {new: old for old, new in renames.items()}
+
+
 def render_classic(spec: CrewSpec, model: str, workspace) -> dict[str, str]:
     header = _provenance(spec, model)
+    original_hash = spec.content_hash()
+    spec, renamed = _rename_clashing_agents(spec)
     pkg, cls = spec.name.lower(), _class_name(spec.name)
-    tools = _tool_sources(spec, workspace)
+    tools = tool_sources(spec, workspace)
+    tool_files, tool_imports = classic_tool_files(tools, f"src/{pkg}")
     methods = _classic_tool_methods(spec)
     _check_classic_names(spec, methods)
     tool_refs = {method: tool for tool, method in methods.items() if ":" in tool}
@@ -89,15 +108,13 @@ def render_classic(spec: CrewSpec, model: str, workspace) -> dict[str, str]:
         f"{base}/config/agents.yaml": f"# {header}\n{dump_yaml(agents_yaml)}",
         f"{base}/config/tasks.yaml": f"# {header}\n{dump_yaml(tasks_yaml)}",
         f"{base}/__init__.py": "", f"{base}/tools/__init__.py": "",
-        f"{base}/crew.py": _crew_py(spec, pkg, cls, header, tools, methods),
+        f"{base}/crew.py": _crew_py(spec, pkg, cls, header, tools, methods, tool_imports),
         f"{base}/main.py": _MAIN_PY.format(header=header, pkg=pkg, cls=cls,
-                                           inputs=json.dumps(_default_inputs(spec), indent=4)),
+                                           inputs=_py_literal(example_inputs(spec, workspace))),
         "knowledge/.gitkeep": "", ".gitignore": ".env\n__pycache__/\n.DS_Store\n.crewai/\n",
         "README.md": f"# {spec.name}\n\n{spec.description or ''}\n\n{header}\n\nRun it with `crewai run`.\n",
     }
-    for decl in tools.values():
-        text, stem, _ = _tool_module(decl)
-        files[f"{base}/tools/{stem}.py"] = f"# {_tool_header(decl)}\n{text}"
+    files.update(tool_files)
     scripts = [f'{pkg} = "{pkg}.main:run"', f'run_crew = "{pkg}.main:run"', f'train = "{pkg}.main:train"',
                f'replay = "{pkg}.main:replay"', f'test = "{pkg}.main:test"']
     files["pyproject.toml"] = "\n".join([
@@ -106,30 +123,30 @@ def render_classic(spec: CrewSpec, model: str, workspace) -> dict[str, str]:
         'requires-python = ">=3.10,<3.14"', f'dependencies = ["{_crewai_dependency()}"]', "",
         "[project.scripts]", *scripts, "", "[build-system]", 'requires = ["hatchling"]',
         'build-backend = "hatchling.build"', "", "[tool.crewai]", 'type = "crew"', "",
-        _meta_toml(build_meta(spec, model, tool_refs))])
+        _meta_toml(_classic_meta(spec, model, tool_refs, original_hash, renamed))])
     return files
 
 
-def _default_inputs(spec: CrewSpec) -> dict[str, Any]:
-    found = {}
-    texts = [t.description + t.expected_output for t in spec.tasks]
-    texts += [r.agent.get(k, "") for r in spec.agents.values() for k in ("role", "goal", "backstory")]
-    for text in texts:
-        for placeholder in re.findall(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", text):
-            found.setdefault(placeholder, "")
-    return {**found, **spec.inputs}
+def _classic_meta(spec, model, tool_refs, original_hash: str, renamed: dict[str, str]) -> dict:
+    meta = build_meta(spec, model, tool_refs)
+    meta["content_hash"] = original_hash  # the crewbench crew this came from, before any rename
+    if renamed:
+        meta["agent_renames"] = renamed
+    return meta
 
 
-def _crew_py(spec: CrewSpec, pkg: str, cls: str, header: str, tools: dict, methods: dict[str, str]) -> str:
+def _py_literal(value: Any) -> str:
+    # A Python literal, not JSON: case inputs may hold true/false/null, which JSON spells differently.
+    return pprint.pformat(value, width=100, sort_dicts=False)
+
+
+def _crew_py(spec: CrewSpec, pkg: str, cls: str, header: str, tools: dict, methods: dict[str, str],
+             tool_imports: dict[str, list[str]]) -> str:
     imports = ["from crewai import Agent, Crew, Process, Task",
                "from crewai.agents.agent_builder.base_agent import BaseAgent",
                "from crewai.project import CrewBase, agent, crew, task, tool"]
-    by_module: dict[str, list[str]] = {}
-    for decl in tools.values():
-        _, stem, class_name = _tool_module(decl)
-        by_module.setdefault(stem, []).append(class_name)
-    imports += [f"from {pkg}.tools.{stem} import {', '.join(sorted(set(names)))}"
-                for stem, names in by_module.items()]
+    imports += [f"from {pkg}.{dotted} import {', '.join(sorted(set(names)))}"
+                for dotted, names in tool_imports.items()]
     body = [f"# {header}", "import importlib", "", *imports, "", "",
             "def _tool_from_ref(ref):",
             '    """Build a tool from a \'module:ClassName\' reference, as CrewAI\'s JSON loader does."""',

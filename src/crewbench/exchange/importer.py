@@ -12,6 +12,7 @@ code is executed. CrewAI is not imported.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,11 +91,14 @@ def import_project(path: str | Path, workspace, *, process: str | None = None, n
         role_paths = []
         for role_name, data in plan.roles.items():
             target = workspace.roles_dir / f"{role_name}.yaml"
+            if target.exists() and not overwrite:  # same meaning (checked above): leave the file as it is
+                role_paths.append(target)
+                continue
             written.append((target, target.read_bytes() if target.exists() else None))
             role_paths.append(workspace.save_role(role_name, data))
         target = workspace.crews_dir / f"{plan.crew_name}.yaml"
         written.append((target, target.read_bytes() if target.exists() else None))
-        crew_path = workspace.save_crew(plan.crew, name=plan.crew_name)
+        crew_path = target if target.exists() and not overwrite else workspace.save_crew(plan.crew, name=plan.crew_name)
     except CrewbenchError:
         _rollback(written)  # validated above, so this is belt and braces
         raise
@@ -149,7 +153,7 @@ def _plan(raw: dict, kind: str, source: str, workspace, process, name, prefix) -
     for agent_name, body in definition["agents"].items():
         identifier(agent_name, f"{source}: agent name")
         agent_meta = (meta.get("agents") or {}).get(agent_name, {})
-        role_name = identifier(agent_meta.get("role_ref") or f"{prefix}{agent_name}", "role name")
+        role_name = identifier(f"{prefix}{agent_meta.get('role_ref') or agent_name}", "role name")
         roles[role_name] = _plan_role(agent_name, as_object(body, f"{source}: agents.{agent_name}"),
                                       agent_meta, meta, known_tools, source, warnings)
         refs[agent_name] = role_name
@@ -169,8 +173,10 @@ def _plan(raw: dict, kind: str, source: str, workspace, process, name, prefix) -
         crew["manager_agent"] = manager
     crew["agents"] = refs
     crew["tasks"] = [{k: v for k, v in t.items() if k != "async_execution"} for t in tasks]
-    if definition.get("inputs"):
-        crew["inputs"] = as_object(definition["inputs"], f"{source}: inputs")
+    inputs = (json.loads(meta["crew_inputs"]) if isinstance(meta.get("crew_inputs"), str)
+              else definition.get("inputs"))
+    if inputs:
+        crew["inputs"] = as_object(inputs, f"{source}: inputs")
     if meta.get("extra"):
         crew["crewbench"] = meta["extra"]
     return ImportPlan(crew_name, roles, crew, kind, source, warnings)

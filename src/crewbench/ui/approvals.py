@@ -18,7 +18,7 @@ from crewbench.errors import CrewbenchError
 from crewbench.ui import state
 from crewbench.ui.safe import code, md, plain_lines
 
-__all__ = ["approval_api", "render"]
+__all__ = ["approval_api", "card_title", "render"]
 
 PAGE = "approvals"
 SHOWN = ("crew_name", "run_id", "kind", "reason")
@@ -38,6 +38,14 @@ def approval_api():
         except ImportError:
             return None
     return pending_approvals, answer_approval
+
+
+def card_title(item: Any) -> tuple[str, str]:
+    """(who, what) of a request, never "?": an output review has no agent or tool of its own."""
+    crew = _get(item, "crew_name") or "a crew"
+    who = _get(item, "agent") or (f"crew {crew}" if _get(item, "kind") == "output_review" else f"an agent of {crew}")
+    tool = _get(item, "tool") or _get(item, "tool_name") or "(no tool: output review)"
+    return who, tool
 
 
 def _get(item: Any, name: str) -> Any:
@@ -77,16 +85,17 @@ def _queue(api, actor: str) -> None:
     for item in items:
         approval_id = _get(item, "id")
         with st.container(border=True):
-            who = _get(item, "agent") or "?"
-            tool = _get(item, "tool") or _get(item, "tool_name") or "?"
-            st.markdown(f"**{md(who)}** wants to call **`{code(tool)}`**")
+            who, tool = card_title(item)
+            st.markdown(f"**{md(who)}** wants to call **`{code(tool)}`**" if _get(item, "kind") != "output_review"
+                        else f"**{md(who)}**'s final output needs a human review")
             details = {name: _get(item, name) for name in SHOWN if _get(item, name) is not None}
             left = _get(item, "seconds_left")
             if left is not None:
                 details["denied automatically in"] = f"{left:.0f} s"
             args = _get(item, "arguments")
             if args is not None:
-                st.code(args if isinstance(args, str) else json.dumps(args, indent=2, default=str), language="json")
+                st.code(args if isinstance(args, str) else json.dumps(args, indent=2, default=str), language="json",
+                        wrap_lines=True)  # a refund's reason is the customer's whole message
             if details:
                 st.caption(" · ".join(f"{md(k)} {md(v)}" for k, v in details.items()))
             c1, c2, _ = st.columns([1, 1, 4])

@@ -13,6 +13,7 @@ from crewbench.definitions.baseline import derive_baseline
 from crewbench.definitions.config import PROCESSES
 from crewbench.errors import CrewbenchError, DefinitionError
 from crewbench.ui import state
+from crewbench.ui.files import delete_crew, duplicate_crew, rename_crew, task_label
 
 __all__ = ["crew_data", "render", "topology_dot"]
 
@@ -124,10 +125,18 @@ def render() -> None:
     flash = st.session_state.pop(_k("flash"), None)
     if flash:
         st.success(flash)
-    source = st.selectbox("Start from", [NEW, *ws.crew_names()], key=_k("source"))
+    choices = [NEW, *ws.crew_names()]
+    wanted = st.session_state.pop(_k("next_source"), None)
+    if wanted is not None:
+        st.session_state[_k("source")] = wanted if wanted in choices else NEW
+    elif st.session_state.get(_k("source")) not in (None, *choices):
+        st.session_state[_k("source")] = NEW  # the file was removed outside this page
+    source = st.selectbox("Start from", choices, key=_k("source"))
     base, load_error = _base(ws, source)
     if load_error:
         st.error(f"{source} does not load: {load_error}")
+    if source != NEW:
+        _manage(ws, source)
     sfx = source  # widget keys per source crew, so picking another crew loads its values
 
     c1, c2 = st.columns([1, 2])
@@ -150,14 +159,20 @@ def render() -> None:
     if process == "hierarchical":
         options = list(agents)
         default = base.get("manager_agent")
+        if default not in options:
+            # Not an agent the tasks already use: making it the manager would take it off them.
+            used = {task.get("agent") for task in base.get("tasks") or []}
+            default = next((a for a in options if a not in used), options[0] if options else None)
         manager = st.selectbox("Manager agent (delegates; may hold no tools)", options or [None],
                                index=options.index(default) if default in options else 0,
                                key=_k(f"manager:{sfx}"))
     agents_error = st.container()
 
     st.subheader("Tasks")
-    tasks, task_slots = _tasks(base, sfx, agents, manager, process)
+    placeholders = _placeholders(ws, scenario)
+    tasks, task_slots = _tasks(base, sfx, agents, manager, process, placeholders)
     data = crew_data(name, description, scenario, process, agents, manager, tasks)
+    unassigned = [i for i, task in enumerate(tasks) if task["unassigned"]]
 
     error: DefinitionError | None = None
     other_error: str | None = None
@@ -178,13 +193,21 @@ def render() -> None:
     for index, slot in enumerate(task_slots):
         problem = state.field_problem(error, f"tasks[{index}]")
         if problem:
-            slot.error(f"{error.field}: {problem}", icon=":material/error:")
+            slot.error(task_label(f"{error.field}: {problem}"), icon=":material/error:")
+        elif index in unassigned:
+            lost = tasks[index]["lost"]
+            why = f" ({lost} is now the manager; pick another manager to give it back)" if lost else ""
+            slot.error(f"Task {index + 1} has no agent{why}: pick the agent that does it. "
+                       "A crew is never saved with a task nobody does.", icon=":material/error:")
+    if unassigned:
+        spec = None
     if error is not None and not state.field_problem(
             error, "name", "process", "scenario", "description", "agents", "manager_agent", "tasks"):
-        st.error(str(error))
+        st.error(task_label(str(error)))
     elif error is not None and state.field_problem(error, "tasks"):
         field = error.field or "tasks"
-        st.error(f"{field}: {error.problem}" + (f" — {error.fix}" if error.fix else ""), icon=":material/error:")
+        st.error(task_label(f"{field}: {error.problem}" + (f" — {error.fix}" if error.fix else "")),
+                 icon=":material/error:")
     if other_error:
         st.error(other_error)
 
@@ -199,16 +222,74 @@ def render() -> None:
     make_baseline = b2.button("Save + generate baseline", disabled=spec is None or spec.is_single_agent,
                               key=_k("baseline"), icon=":material/person:",
                               help="Writes the single-agent twin as crews/<name>_baseline.yaml")
-    if save or make_baseline:
-        with state.guard("Save"):
-            path = ws.save_crew(data, name=data["name"])
-            message = f"Saved {path.relative_to(ws.root) if path.is_relative_to(ws.root) else path}"
-            if make_baseline:
-                twin = derive_baseline(ws.crew(data["name"]))
-                twin_path = ws.save_crew(twin.to_definition(inline_roles=True), name=twin.name)
-                message += f" and its single-agent baseline {twin_path.name}"
-            st.session_state[_k("flash")] = message
-            st.rerun()
+    feedback = st.container()  # save problems and the overwrite question show next to the buttons
+    if (save or make_baseline) and spec is not None:
+        if (ws.crews_dir / f"{data['name']}.yaml").exists():
+            st.session_state[_k("confirm")] = {"name": data["name"], "baseline": bool(make_baseline)}
+        else:
+            _save(ws, data, bool(make_baseline), feedback)
+    pending = st.session_state.get(_k("confirm"))
+    if pending and spec is not None and pending["name"] == data["name"]:
+        with feedback:
+            st.warning(f"crews/{data['name']}.yaml already exists. Overwriting replaces the file, "
+                       "its comments and anything not shown here included.", icon=":material/warning:")
+            o1, o2, _ = st.columns([1.3, 1, 3])
+            if o1.button(f"Overwrite {data['name']}.yaml", key=_k("overwrite_yes"), type="primary"):
+                st.session_state.pop(_k("confirm"), None)
+                _save(ws, data, pending["baseline"], feedback)
+            if o2.button("Cancel", key=_k("overwrite_no")):
+                st.session_state.pop(_k("confirm"), None)
+                st.rerun()
+
+
+def _save(ws, data: dict, make_baseline: bool, feedback) -> None:
+    with feedback, state.guard("Save"):
+        path = ws.save_crew(data, name=data["name"])
+        message = f"Saved {path.relative_to(ws.root) if path.is_relative_to(ws.root) else path}"
+        if make_baseline:
+            twin = derive_baseline(ws.crew(data["name"]))
+            twin_path = ws.save_crew(twin.to_definition(inline_roles=True), name=twin.name)
+            message += f" and its single-agent baseline {twin_path.name}"
+        st.session_state[_k("flash")] = message
+        st.session_state[_k("next_source")] = data["name"]
+        st.rerun()
+
+
+def _manage(ws, source: str) -> None:
+    with st.expander(f"Rename, duplicate or delete {source}.yaml"):
+        m1, m2 = st.columns([2, 1])
+        new = m1.text_input("New name", value=f"{source}_copy", key=_k(f"manage_name:{source}"))
+        where = st.container()
+        b1 = b2 = b3 = m2
+        if b1.button("Rename", key=_k(f"rename:{source}"), icon=":material/edit:"):
+            with where, state.guard("Rename"):
+                rename_crew(ws, source, new)
+                _go(new.strip(), f"Renamed {source}.yaml to {new.strip()}.yaml")
+        if b2.button("Duplicate", key=_k(f"duplicate:{source}"), icon=":material/content_copy:"):
+            with where, state.guard("Duplicate"):
+                duplicate_crew(ws, source, new)
+                _go(new.strip(), f"Duplicated {source}.yaml as {new.strip()}.yaml")
+        confirm = st.checkbox(f"Yes, delete crews/{source}.yaml", key=_k(f"confirm_delete:{source}"))
+        if b3.button("Delete", key=_k(f"delete:{source}"), disabled=not confirm, icon=":material/delete:"):
+            with where, state.guard("Delete"):
+                delete_crew(ws, source)
+                _go(NEW, f"Deleted {source}.yaml")
+
+
+def _go(source: str, message: str) -> None:
+    # The "Start from" selectbox is already drawn: set it for the next run, then rerun.
+    st.session_state[_k("next_source")] = source
+    st.session_state[_k("flash")] = message
+    st.rerun()
+
+
+def _placeholders(ws, scenario: str | None) -> list[str]:
+    if not scenario:
+        return []
+    try:
+        return list(ws.scenario(scenario).input_schema.get("properties", {}))
+    except CrewbenchError:
+        return []
 
 
 def _delegates(ws, role_name: str) -> bool:
@@ -242,32 +323,30 @@ def _agents(ws, base: dict, sfx: str) -> dict:
     return agents
 
 
-def _tasks(base: dict, sfx: str, agents: dict, manager: str | None, process: str) -> tuple[list[dict], list]:
+def _tasks(base: dict, sfx: str, agents: dict, manager: str | None, process: str,
+           placeholders: list[str] | None = None) -> tuple[list[dict], list]:
     base_tasks = base.get("tasks") or []
     count = st.number_input("Number of tasks", min_value=1, max_value=20,
                             value=max(1, len(base_tasks)), key=_k(f"count:{sfx}"))
     workers = [a for a in agents if a != manager]
     agent_options = ([ANY_AGENT] if process == "hierarchical" else []) + workers
+    hint = ("Description — placeholders from the scenario's cases: "
+            + ", ".join(f"{{{p}}}" for p in placeholders)) if placeholders else \
+        "Description (pick a scenario to see the {placeholders} its cases fill in)"
     tasks: list[dict] = []
     slots = []
     for index in range(int(count)):
         old = base_tasks[index] if index < len(base_tasks) else {}
         join = process == "concurrent" and index == int(count) - 1
-        title = f"Task {index + 1}: {old.get('name') or 'new'}" + (" — join" if join else "")
+        name_key = _k(f"t{index}:name:{sfx}")
+        # The header follows the name field (its value from the last run), not the loaded file.
+        shown = st.session_state.get(name_key) or old.get("name") or "new"
+        title = f"Task {index + 1}: {shown}" + (" — join" if join else "")
         with st.expander(title, expanded=not old):
             t1, t2 = st.columns([1, 1])
-            name = t1.text_input("Name", value=old.get("name", f"task_{index + 1}"), key=_k(f"t{index}:name:{sfx}"))
-            agent_default = old.get("agent") or (ANY_AGENT if process == "hierarchical" else None)
-            if agent_default in agent_options:
-                agent_index = agent_options.index(agent_default)
-            else:
-                # The task's agent left the crew: ask again rather than quietly reassign the task.
-                agent_index = None if old.get("agent") else 0
-            agent = t2.selectbox("Agent", agent_options or [None], index=agent_index,
-                                 placeholder="pick the agent that does this task",
-                                 key=_k(f"t{index}:agent:{sfx}"))
-            description = st.text_area("Description (use {input} placeholders from the scenario's cases)",
-                                       value=old.get("description", ""), height=70,
+            name = t1.text_input("Name", value=old.get("name", f"task_{index + 1}"), key=name_key)
+            agent, lost = _agent_choice(t2, index, sfx, old, agent_options)
+            description = st.text_area(hint, value=old.get("description", ""), height=70,
                                        key=_k(f"t{index}:desc:{sfx}"))
             expected = st.text_input("Expected output", value=old.get("expected_output", ""),
                                      key=_k(f"t{index}:expected:{sfx}"))
@@ -282,5 +361,29 @@ def _tasks(base: dict, sfx: str, agents: dict, manager: str | None, process: str
                                      key=ctx_key)
             slots.append(st.empty())  # filled with this task's validation error, if any
         tasks.append({"name": name, "description": description, "expected_output": expected,
-                      "agent": None if agent in (ANY_AGENT, None) else agent, "context": context})
+                      "agent": None if agent in (ANY_AGENT, None) else agent, "context": context,
+                      "unassigned": agent is None, "lost": lost})
     return tasks, slots
+
+
+def _agent_choice(column, index: int, sfx: str, old: dict, options: list[str]) -> tuple[str | None, str | None]:
+    """The task's agent, remembered across process and manager changes: the user's last choice
+    is kept in session state apart from the widget, so an agent that becomes the manager leaves
+    the task only while it is the manager, and comes back when another agent is picked.
+    Returns (choice or None when nobody is assigned, the remembered agent that is unavailable)."""
+    widget = _k(f"t{index}:agent:{sfx}")
+    memory = _k(f"t{index}:want:{sfx}")
+    current = st.session_state.get(widget)
+    if current is not None and current in options:
+        want = current  # a choice made on the last run
+    else:
+        want = st.session_state.get(memory, old.get("agent") or (options[0] if options and not old else None))
+        if want is None and old and not old.get("agent") and ANY_AGENT in options:
+            want = ANY_AGENT  # the file leaves it to the manager
+    st.session_state[widget] = want if want in options else None
+    choice = column.selectbox("Agent", options or [None], placeholder="pick the agent that does this task",
+                              key=widget)
+    if choice is not None:
+        st.session_state[memory] = choice
+    lost = want if want is not None and want not in options and want != ANY_AGENT else None
+    return choice, lost

@@ -131,6 +131,19 @@ def _results_tab() -> None:
                             icon=":material/download:")
 
 
+# The importer speaks CLI; on this page the same choices are fields.
+_FLAGS = {"--overwrite": '"Overwrite existing …"', "--role-prefix": '"Role file prefix"',
+          "--name": '"Crew name"', "--process": '"Process"'}
+
+
+def for_browser(message: str) -> str:
+    """An importer message with its CLI flags named as this page's fields."""
+    for flag, field in _FLAGS.items():
+        message = message.replace(f"pass {flag}", f"tick {field}" if flag == "--overwrite" else f"set {field}")
+        message = message.replace(flag, field)
+    return message
+
+
 def _import_tab() -> None:
     try:
         from crewbench.exchange.importer import ProcessRequired, import_project, read_project
@@ -157,10 +170,10 @@ def _import_tab() -> None:
         try:
             plan = read_project(path, workspace=ws, **kwargs)
         except ProcessRequired as exc:
-            st.warning(f"{exc} Pick the process above.")
+            st.warning(f"{for_browser(str(exc))} Pick the process above.")
             return
         except CrewbenchError as exc:
-            st.error(str(exc))
+            st.error(for_browser(str(exc)))
             return
         st.markdown(f"**{plan.kind}** project → crew `{plan.crew_name}` with roles "
                     + ", ".join(f"`{r}`" for r in plan.roles))
@@ -170,7 +183,7 @@ def _import_tab() -> None:
             try:
                 result = import_project(path, ws, overwrite=overwrite, **kwargs)
             except CrewbenchError as exc:
-                st.error(str(exc))
+                st.error(for_browser(str(exc)))
             else:
                 st.success(f"Imported crew {result.crew_name} ({len(result.role_paths)} roles). "
                            "Open it in the Crew builder.")

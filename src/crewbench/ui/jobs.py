@@ -22,7 +22,7 @@ from crewbench.engine import ExperimentConfig, Progress, run_experiment
 from crewbench.errors import NotFound
 from crewbench.store.store import Store
 
-__all__ = ["Job", "JobRegistry", "live_counts", "registry"]
+__all__ = ["Job", "JobRegistry", "format_duration", "live_counts", "registry", "timing"]
 
 
 @dataclass
@@ -139,3 +139,24 @@ def live_counts(runs: list[dict[str, Any]]) -> dict[str, Any]:
             counts["errors"] += 1
         counts["cost_usd"] += run.get("cost_usd") or 0.0
     return counts
+
+
+def format_duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+
+
+def timing(job: Job, done: int, total: int, now: float | None = None) -> str:
+    """"elapsed 1m 05s · about 2m 10s left": the ETA extrapolates this job's own pace (runs
+    finished per second since it started); with nothing finished yet there is no pace."""
+    end = job.finished_at or (now if now is not None else time.time())
+    elapsed = max(0.0, end - job.started_at)
+    text = f"elapsed {format_duration(elapsed)}"
+    if job.finished_at is not None or not job.running:
+        return text + " · done" if done >= total else text
+    if done <= 0:
+        return text + " · estimating time left after the first run"
+    left = elapsed / done * max(total - done, 0)
+    return text + f" · about {format_duration(left)} left"

@@ -12,6 +12,7 @@ import streamlit as st
 from crewbench.definitions.config import NAME_PATTERN, PERMISSION_LEVELS, PHASES
 from crewbench.errors import CrewbenchError, DefinitionError
 from crewbench.ui import state
+from crewbench.ui.files import check_new_name, rename_role
 
 __all__ = ["render", "role_data"]
 
@@ -82,18 +83,25 @@ def render() -> None:
 
 def _actions(ws, name: str, current: dict) -> None:
     st.divider()
-    new_name = st.text_input("Duplicate as", value=f"{name}_copy", key=_k(f"dup_name:{name}"))
-    if st.button("Duplicate", key=_k(f"dup:{name}"), icon=":material/content_copy:"):
-        with state.guard("Duplicate"):
-            if not NAME_PATTERN.match(new_name):
-                raise DefinitionError(new_name, "name", "is not a valid file name",
-                                      "use letters, digits and underscores, not starting with a digit")
-            ws.save_role(new_name, current, overwrite=False)
-            st.session_state[_k("pending")] = new_name
+    new_name = st.text_input("New name (rename or duplicate)", value=f"{name}_copy", key=_k(f"dup_name:{name}"))
+    where = st.container()  # problems show here, next to the buttons
+    b1, b2 = st.columns(2)
+    if b1.button("Duplicate", key=_k(f"dup:{name}"), icon=":material/content_copy:"):
+        with where, state.guard("Duplicate"):
+            check_new_name(ws.roles_dir, new_name, "role")
+            ws.save_role(new_name.strip(), current, overwrite=False)
+            st.session_state[_k("pending")] = new_name.strip()
+            st.rerun()
+    if b2.button("Rename", key=_k(f"rename:{name}"), icon=":material/edit:",
+                 help="Keeps the file's comments; refused while crews use the role."):
+        with where, state.guard("Rename"):
+            rename_role(ws, name, new_name)
+            st.session_state[_k("saved")] = f"Renamed {name}.yaml to {new_name.strip()}.yaml"
+            st.session_state[_k("pending")] = new_name.strip()
             st.rerun()
     confirm = st.checkbox(f"Yes, delete {name}", key=_k(f"confirm_del:{name}"))
     if st.button("Delete", key=_k(f"del:{name}"), disabled=not confirm, icon=":material/delete:"):
-        with state.guard("Delete"):
+        with where, state.guard("Delete"):
             ws.delete_role(name)
             st.session_state[_k("pending")] = NEW
             st.rerun()
@@ -149,8 +157,12 @@ def _form(ws, choice: str, current: dict, tools: list[str]) -> None:
     name = name.strip()
     try:
         if not NAME_PATTERN.match(name):
-            raise DefinitionError(f"roles/{name}.yaml", "name", "is not a valid file name",
+            # The message repeats what was typed: the field keeps it too (same widget key).
+            raise DefinitionError(f"roles/{name}.yaml", "name", f"{name!r} is not a valid file name",
                                   "use letters, digits and underscores, not starting with a digit")
+        if choice == NEW and (ws.roles_dir / f"{name}.yaml").exists():
+            raise DefinitionError(f"roles/{name}.yaml", "name", f"a role named {name!r} already exists",
+                                  "pick another name, or open that role on the left to edit it")
         path = ws.save_role(name, data, overwrite=choice != NEW)
     except DefinitionError as exc:
         st.session_state[_k(f"error:{choice}")] = exc

@@ -13,13 +13,16 @@ import time
 
 import streamlit as st
 
+from crewbench.definitions.policy import PRESETS, load_policy, policy_names
 from crewbench.engine import ExperimentConfig
+from crewbench.engine.plan import CONFIRM_RUNS, Plan, plan
+from crewbench.engine.preflight import endpoint_answers, ollama_base_url, preflight
 from crewbench.errors import CrewbenchError
 from crewbench.llm.profiles import PROFILES
 from crewbench.llm.providers import KEY_VARIABLES, available_providers
 from crewbench.ui import jobs, state
 
-__all__ = ["model_options", "render", "start_run"]
+__all__ = ["model_options", "policy_options", "providers_now", "render", "start_run"]
 
 PAGE = "run"
 REAL_EXAMPLES = {
@@ -35,64 +38,148 @@ def _k(name: str) -> str:
 
 
 def model_options() -> list[str]:
-    """Sim profiles first, then an example model for each provider that has a key."""
+    """Sim profiles first, then an example model for each provider that is usable now."""
     sims = [f"sim:{name}" for name in PROFILES] + [f"sim:{name}+native" for name in PROFILES]
-    real = [REAL_EXAMPLES[p] for p, ok in available_providers().items() if ok and p in REAL_EXAMPLES]
+    real = [REAL_EXAMPLES[p] for p, ok in providers_now().items() if ok and p in REAL_EXAMPLES]
     return sims + real
 
 
+@st.cache_data(ttl=15, show_spinner=False)
+def _ollama_answers(base: str) -> bool:
+    return endpoint_answers(base, timeout_s=0.5)[0]
+
+
+def providers_now() -> dict[str, bool]:
+    """Keys in the environment, and ollama only when a server answers (it needs no key, so
+    "available" must mean something: issue 14 item 2)."""
+    found = available_providers()
+    found["ollama"] = _ollama_answers(ollama_base_url())
+    return found
+
+
+def policy_options() -> list[str | None]:
+    """None (no policy), the built-in presets, then the workspace's own policy files."""
+    files = [n for n in policy_names(state.workspace().policies_dir) if n not in PRESETS]
+    return [None, *PRESETS, *files]
+
+
 def start_run(crew_names: list[str], scenario: str | None, reps: int, model: str, concurrency: int,
-              latency_scale: float = 1.0, with_baselines: bool = False, name: str | None = None) -> jobs.Job:
-    """Validate and start an experiment in the background; returns its job."""
-    ws = state.workspace()
+              latency_scale: float = 1.0, with_baselines: bool = False, name: str | None = None,
+              *, policy: str | None = None, base_url: str | None = None) -> jobs.Job:
+    """Validate, preflight the model, and start an experiment in the background; returns its job.
+    Every refusal raises a CrewbenchError before a thread or a row exists."""
+    config = _config(crew_names, scenario, reps, model, concurrency, latency_scale, with_baselines,
+                     name, policy, base_url)
+    config.validate()
+    preflight(config.model, base_url=config.base_url)
+    if config.policy:
+        load_policy(config.policy, state.workspace().policies_dir)
     state.listener()
-    config = ExperimentConfig(crews=[ws.crew(c) for c in crew_names], scenario=scenario, reps=reps,
-                              model=model, concurrency=concurrency, latency_scale=latency_scale,
-                              with_baselines=with_baselines, name=name or None)
+    ws = state.workspace()
     return jobs.registry().start(config, db=state.db_path(), workspace_root=str(ws.root))
+
+
+def _config(crew_names, scenario, reps, model, concurrency, latency_scale, with_baselines, name,
+            policy, base_url) -> ExperimentConfig:
+    ws = state.workspace()
+    return ExperimentConfig(crews=[ws.crew(c) for c in crew_names], scenario=scenario, reps=reps,
+                            model=model, concurrency=concurrency, latency_scale=latency_scale,
+                            with_baselines=with_baselines, name=name or None, policy=policy or None,
+                            base_url=base_url or None)
+
+
+def _loadable_crews() -> tuple[list[str], dict[str, str]]:
+    """Crew names that load, and why each of the others does not (never dropped silently)."""
+    ws = state.workspace()
+    good, broken = [], {}
+    for crew in ws.crew_names():
+        try:
+            ws.crew(crew)
+            good.append(crew)
+        except CrewbenchError as exc:
+            broken[crew] = str(exc)
+    return good, broken
 
 
 def render() -> None:
     st.title("Run an experiment")
     ws = state.workspace()
-    crew_names = ws.crew_names()
+    crew_names, broken = _loadable_crews()
+    if broken:
+        with st.expander(f"{len(broken)} crew file(s) cannot be loaded and are not offered", expanded=True):
+            for crew, reason in broken.items():
+                st.warning(f"**{crew}**: {reason}")
     if not crew_names:
         st.info("No crews yet: build one on the Crew builder page.")
         return
-    with st.form(_k("form")):
-        picked = st.multiselect("Crews (e.g. a crew and its baseline)", crew_names,
-                                default=st.session_state.get(_k("preselect")) or crew_names[:1],
-                                key=_k("crews"))
-        c1, c2 = st.columns(2)
-        scenario = c1.selectbox("Scenario", [None, *ws.scenarios()], key=_k("scenario"),
-                                format_func=lambda s: "(the crews' own scenario)" if s is None else s)
-        name = c2.text_input("Experiment name (optional)", key=_k("name"))
-        c3, c4, c5 = st.columns(3)
-        reps = c3.number_input("Repetitions per case", 1, 1000, 3, key=_k("reps"))
-        concurrency = c4.number_input("Concurrency (runs at once)", 1, 64, 4, key=_k("concurrency"))
-        model = c5.selectbox("Model or sim profile", model_options(), index=1, key=_k("model"))
-        c6, c7 = st.columns(2)
-        latency = c6.slider("Sim latency scale (0 = instant)", 0.0, 1.0, 0.1, 0.05, key=_k("latency"),
-                            help="Multiplies the simulator's modelled latency; ignored by real models.")
-        baselines = c7.checkbox("Also run each crew's single-agent baseline", key=_k("baselines"))
-        custom = st.text_input("…or another model id (provider/name)", key=_k("custom"),
-                               placeholder="e.g. openai/gpt-4o")
-        submitted = st.form_submit_button("Start", type="primary", icon=":material/play_arrow:")
-    _providers()
-    if submitted:
-        chosen = custom.strip() or model
-        with state.guard("Cannot start"):
-            job = start_run(picked, scenario, int(reps), chosen, int(concurrency), latency, baselines, name)
+    # No st.form: Enter in a form's field submits it, which started experiments by accident.
+    # Only the Start button below starts anything.
+    default = [c for c in st.session_state.get(_k("preselect")) or crew_names[:1] if c in crew_names]
+    picked = st.multiselect("Crews (e.g. a crew and its baseline)", crew_names, default=default,
+                            key=_k("crews"))
+    c1, c2 = st.columns(2)
+    scenario = c1.selectbox("Scenario", [None, *ws.scenarios()], key=_k("scenario"),
+                            format_func=lambda s: "(the crews' own scenario)" if s is None else s)
+    name = c2.text_input("Experiment name (optional)", key=_k("name"))
+    c3, c4, c5 = st.columns(3)
+    reps = c3.number_input("Repetitions per case", 1, 1000, 3, key=_k("reps"))
+    concurrency = c4.number_input("Concurrency (runs at once)", 1, 64, 4, key=_k("concurrency"))
+    model = c5.selectbox("Model or sim profile", model_options(), index=1, key=_k("model"))
+    c6, c7 = st.columns(2)
+    latency = c6.slider("Sim latency scale (0 = instant)", 0.0, 1.0, 0.1, 0.05, key=_k("latency"),
+                        help="Multiplies the simulator's modelled latency; ignored by real models. "
+                             "The CLI's --latency-scale defaults to 1.0.")
+    baselines = c7.checkbox("Also run each crew's single-agent baseline", key=_k("baselines"))
+    c8, c9 = st.columns(2)
+    custom = c8.text_input("…or another model id (provider/name)", key=_k("custom"),
+                           placeholder="e.g. openai/gpt-4o")
+    base_url = c9.text_input("Base URL of an OpenAI-compatible server (optional)", key=_k("base_url"),
+                             placeholder="e.g. http://127.0.0.1:8000/v1")
+    policy = st.selectbox("Governance policy", policy_options(), key=_k("policy"),
+                          format_func=lambda p: "(none: no governance)" if p is None else p,
+                          help="A preset or a file in policies/ (see the Policies page). "
+                               "An interactive policy asks on the Approvals page before a "
+                               "destructive tool runs.")
+    chosen = custom.strip() or model
+    args = (picked, scenario, int(reps), chosen, int(concurrency), latency, baselines, name, policy,
+            base_url.strip())
+    summary = _summary(args)
+    confirmed = True
+    if summary is not None and summary.needs_confirmation:
+        confirmed = st.checkbox(f"Yes, start {summary.runs} runs (more than {CONFIRM_RUNS})",
+                                key=_k("confirm"))
+    started = st.button("Start", type="primary", icon=":material/play_arrow:", key=_k("start"),
+                        disabled=not picked or not confirmed)
+    feedback = st.container()  # errors show here, next to the button
+    if started:
+        with feedback, state.guard("Cannot start"):
+            job = start_run(*args[:8], policy=policy, base_url=base_url.strip())
             st.session_state[_k("job")] = job.key
             time.sleep(0.3)  # let the worker create the experiment row before the panel reads it
     _live()
+    _providers()
+
+
+def _summary(args) -> Plan | None:
+    """The plan line above Start; a problem in the settings shows here, before anyone clicks."""
+    if not args[0]:
+        st.caption("Pick at least one crew.")
+        return None
+    try:
+        summary = plan(_config(*args), state.workspace())
+    except CrewbenchError as exc:
+        st.warning(f"Cannot plan this experiment yet: {exc}")
+        return None
+    st.info(state.plain(f"Will run {summary.summary()}."), icon=":material/info:")
+    return summary
 
 
 def _providers() -> None:
-    found = available_providers()
+    found = providers_now()
     with st.expander("Providers available in this environment"):
         st.caption("Keys are read from environment variables by the providers; crewbench never "
-                   "shows or stores them. Set a variable and restart streamlit to add a provider.")
+                   "shows or stores them. Set a variable and restart streamlit to add a provider. "
+                   f"ollama counts as available only when a server answers at {ollama_base_url()}.")
         st.dataframe([{"provider": p, "available": ok,
                        "environment variable": KEY_VARIABLES.get(p, "(none needed)")}
                       for p, ok in found.items()], hide_index=True)
@@ -130,6 +217,7 @@ def _panel(job: jobs.Job) -> None:
     counts = jobs.live_counts(runs)
     total = job.total or max(counts["done"], 1)
     st.progress(min(counts["done"] / total, 1.0), text=f"{counts['done']} / {total} runs")
+    st.caption(jobs.timing(job, counts["done"], total))
     c = st.columns(5)
     c[0].metric("done", counts["done"])
     c[1].metric("succeeded", counts["succeeded"])

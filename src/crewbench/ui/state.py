@@ -133,13 +133,19 @@ def sim_badge(simulated: Any) -> str:
     return SIM_BADGE if simulated else ":blue-badge[real model]"
 
 
+def plain(text: str) -> str:
+    """Text for st.error/st.info shown as written: Streamlit's markdown reads ``name:word`` as a
+    directive (``sim:small`` lost its ``:small``), so colons are escaped."""
+    return str(text).replace(":", "\\:")
+
+
 @contextlib.contextmanager
 def guard(what: str = "") -> Iterator[None]:
     """Show core errors with st.error (their message says what to do), never a traceback."""
     try:
         yield
     except CrewbenchError as exc:
-        st.error(f"{what}: {exc}" if what else str(exc))
+        st.error(plain(f"{what}: {exc}" if what else str(exc)))
     except Exception as exc:  # a bug in the core must not blank the page
         log.exception("unexpected error in %s", what or "page")
         st.error(f"{what or 'Something'} failed unexpectedly: {type(exc).__name__}: {exc}. "
