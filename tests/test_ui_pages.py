@@ -506,6 +506,6 @@ def test_approval_card_names_agent_tool_and_arguments(ui_env):
     at = page("approvals")
     shown = texts(at, "markdown")
     assert "**Refund Agent** wants to call **`issue_refund`**" in shown
-    assert "crew research_sequential**'s final output needs a human review" in shown
+    assert "crew research\\_sequential**'s final output needs a human review" in shown
     assert "**?**" not in shown and "`?`" not in shown
     assert any('"amount_gbp": 49.99' in c.value for c in at.code)

@@ -65,11 +65,12 @@ def policy_options() -> list[str | None]:
 
 def start_run(crew_names: list[str], scenario: str | None, reps: int, model: str, concurrency: int,
               latency_scale: float = 1.0, with_baselines: bool = False, name: str | None = None,
-              *, policy: str | None = None, base_url: str | None = None) -> jobs.Job:
+              *, policy: str | None = None, base_url: str | None = None,
+              virtual_clock: bool = True) -> jobs.Job:
     """Validate, preflight the model, and start an experiment in the background; returns its job.
     Every refusal raises a CrewbenchError before a thread or a row exists."""
     config = _config(crew_names, scenario, reps, model, concurrency, latency_scale, with_baselines,
-                     name, policy, base_url)
+                     name, policy, base_url, virtual_clock)
     config.validate()
     preflight(config.model, base_url=config.base_url)
     if config.policy:
@@ -80,12 +81,12 @@ def start_run(crew_names: list[str], scenario: str | None, reps: int, model: str
 
 
 def _config(crew_names, scenario, reps, model, concurrency, latency_scale, with_baselines, name,
-            policy, base_url) -> ExperimentConfig:
+            policy, base_url, virtual_clock=True) -> ExperimentConfig:
     ws = state.workspace()
     return ExperimentConfig(crews=[ws.crew(c) for c in crew_names], scenario=scenario, reps=reps,
                             model=model, concurrency=concurrency, latency_scale=latency_scale,
                             with_baselines=with_baselines, name=name or None, policy=policy or None,
-                            base_url=base_url or None)
+                            base_url=base_url or None, virtual_clock=virtual_clock)
 
 
 def _loadable_crews() -> tuple[list[str], dict[str, str]]:
@@ -126,9 +127,14 @@ def render() -> None:
     concurrency = c4.number_input("Concurrency (runs at once)", 1, 64, 4, key=_k("concurrency"))
     model = c5.selectbox("Model or sim profile", model_options(), index=1, key=_k("model"))
     c6, c7 = st.columns(2)
-    latency = c6.slider("Sim latency scale (0 = instant)", 0.0, 1.0, 0.1, 0.05, key=_k("latency"),
-                        help="Multiplies the simulator's modelled latency; ignored by real models. "
-                             "The CLI's --latency-scale defaults to 1.0.")
+    virtual = c6.checkbox("Simulator on a virtual clock (no waiting)", value=True, key=_k("virtual"),
+                          help="The modelled latency is added to each run's clock instead of "
+                               "slept: the same latency figures in a fraction of the time. "
+                               "Ignored by real models.")
+    latency = c6.slider("Sim latency scale (0 = instant)", 0.0, 1.0, 1.0, 0.05, key=_k("latency"),
+                        help="Multiplies the simulator's modelled latency (1.0 = as modelled); "
+                             "ignored by real models. On the virtual clock it costs no time; "
+                             "with real sleeps lower it (e.g. 0.1) to wait less.")
     baselines = c7.checkbox("Also run each crew's single-agent baseline", key=_k("baselines"))
     c8, c9 = st.columns(2)
     custom = c8.text_input("…or another model id (provider/name)", key=_k("custom"),
@@ -142,7 +148,7 @@ def render() -> None:
                                "destructive tool runs.")
     chosen = custom.strip() or model
     args = (picked, scenario, int(reps), chosen, int(concurrency), latency, baselines, name, policy,
-            base_url.strip())
+            base_url.strip(), virtual)
     summary = _summary(args)
     confirmed = True
     if summary is not None and summary.needs_confirmation:
@@ -153,7 +159,8 @@ def render() -> None:
     feedback = st.container()  # errors show here, next to the button
     if started:
         with feedback, state.guard("Cannot start"):
-            job = start_run(*args[:8], policy=policy, base_url=base_url.strip())
+            job = start_run(*args[:8], policy=policy, base_url=base_url.strip(),
+                            virtual_clock=virtual)
             st.session_state[_k("job")] = job.key
             time.sleep(0.3)  # let the worker create the experiment row before the panel reads it
     _live()
