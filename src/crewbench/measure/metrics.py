@@ -19,6 +19,23 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from crewbench.measure.formulas import (
+    Proportion,
+    _sorted_percentile,
+    pass_hat_k_estimate,
+    percentile,
+    ratio_per_success,
+    wilson_interval,
+)
+from crewbench.measure.run_rules import (
+    SUCCESS,
+    _fault_outcome,
+    ending_of,
+    hit_error,
+    is_escalated,
+    is_success,
+)
+
 __all__ = [
     "BUDGETS",
     "CPS_TARGET",
@@ -55,122 +72,13 @@ __all__ = [
     "wilson_interval",
 ]
 
-SUCCESS = "success"
 CPS_TARGET = 0.28          # guide: CPS < $0.28 per successful task
 FAILURE_TARGET = 0.08      # guide: < 8% total task failure rate
 # Guide latency budgets in seconds, keyed by runs column.
 BUDGETS = {"planning_s": 1.2, "execution_s": 0.8, "reflection_s": 0.4, "latency_s": 2.5}
 PHASES = ("planning_s", "execution_s", "reflection_s", "latency_s")
-_Z95 = 1.959963984540054
-# Statuses that end without a graded answer: a fault whatever the counters say. compare.py's
-# SQL uses the same three (``status`` names the ending for them, see definitions/outcomes.py).
-_UNFINISHED = frozenset({"error", "rejected", "rate_limited"})
-_ENDING_OF_STATUS = {"escalated": "escalated", "error": "errored", "rejected": "rejected",
-                     "rate_limited": "rate_limited"}
-
-
-def is_success(run: Mapping[str, Any]) -> bool:
-    """A success is a correct outcome, whatever the ending: a needed escalation counts.
-    Rows without ``outcome`` (written before schema v3) fall back to ``status == success``."""
-    outcome = run.get("outcome")
-    if outcome is not None:
-        return outcome == "correct"
-    return run.get("status") == SUCCESS
-
-
-def ending_of(run: Mapping[str, Any]) -> str:
-    """How a run ended; rows without ``ending`` derive it from ``status``."""
-    return run.get("ending") or _ENDING_OF_STATUS.get(run.get("status"), "completed")
-
-
-def is_escalated(run: Mapping[str, Any]) -> bool:
-    return ending_of(run) == "escalated"
-
-
-def hit_error(run: Mapping[str, Any]) -> bool:
-    """A run hit a fault: a retry, a failed LLM or tool call, or an ending without an answer
-    (error, rejected, rate_limited). An escalation alone is no fault."""
-    return bool(
-        (run.get("retries") or 0) > 0 or (run.get("llm_errors") or 0) > 0
-        or (run.get("tool_errors") or 0) > 0 or run.get("status") in _UNFINISHED
-    )
-
-
-def _fault_outcome(run: Mapping[str, Any]) -> str:
-    """recovered (then correct) / escalated (then handed to a human) / failed (neither)."""
-    if is_success(run):
-        return "recovered"
-    return "escalated" if is_escalated(run) else "failed"
-
-
-# ---------------------------------------------------------------- formulas on counts
-@dataclass(frozen=True)
-class Proportion:
-    """k of n with a 95% Wilson interval; rate/low/high are None when n == 0."""
-
-    k: int
-    n: int
-    rate: float | None
-    low: float | None
-    high: float | None
-
-
-def wilson_interval(k: int, n: int, z: float = _Z95) -> Proportion:
-    """Wilson score interval: stays inside [0, 1] and is sane at k = 0, k = n and small n,
-    where the normal approximation collapses to a zero-width interval.
-
-    p = k/n; centre = (p + z²/2n) / (1 + z²/n); half = z·√(p(1-p)/n + z²/4n²) / (1 + z²/n).
-    Empty (n = 0): rate, low and high are None.
-    """
-    if n <= 0:
-        return Proportion(0, 0, None, None, None)
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return Proportion(k, n, p, max(0.0, centre - half), min(1.0, centre + half))
-
-
-def ratio_per_success(total: float, successes: int, runs: int) -> float | None:
-    """total / successes — the shape of CPS and tokens per success.
-
-    No runs → None. Runs but zero successes → ``math.inf``, whatever was spent: nothing was
-    delivered, so the arm ranks costliest instead of vanishing from the comparison (and a
-    verdict never falls back to counting agents). Unknown total (None, unpriced) → None.
-    """
-    if runs <= 0 or total is None:
-        return None
-    if successes <= 0:
-        return math.inf
-    return total / successes
-
-
-def pass_hat_k_estimate(successes: int, n: int, k: int) -> float | None:
-    """Probability that k reps drawn from this group all succeed: C(c, k) / C(n, k).
-
-    With n == k (the normal case) this is 1 when every rep succeeded, else 0 — exactly
-    "all k repetitions succeed"; with n > k it is the unbiased estimator (τ-bench's pass^k).
-    n < k (an interrupted experiment) → None: the group cannot say anything about k reps.
-    """
-    if k <= 0 or n < k:
-        return None
-    return math.comb(successes, k) / math.comb(n, k)
-
-
-def percentile(values: Iterable[float | None], q: float) -> float | None:
-    """q-th percentile (0–100) with linear interpolation between order statistics
-    (numpy's default, "type 7"); None values are dropped. No values → None."""
-    return _sorted_percentile(sorted(v for v in values if v is not None), q)
-
-
-def _sorted_percentile(data: Sequence[float], q: float) -> float | None:
-    if not data:
-        return None
-    pos = (len(data) - 1) * q / 100.0
-    lo = math.floor(pos)
-    hi = min(lo + 1, len(data) - 1)
-    return data[lo] + (data[hi] - data[lo]) * (pos - lo)
-
+# What one run counts as lives in measure/run_rules.py (re-exported here).
+# Formulas on counts live in measure/formulas.py (re-exported here).
 
 # ---------------------------------------------------------------- run-list metrics
 def success_rate(runs: Sequence[Mapping[str, Any]]) -> Proportion:
