@@ -36,6 +36,9 @@ def copy_workspace(target: Path) -> Path:
     for folder in SHIPPED:
         if (REPO / folder).is_dir():
             shutil.copytree(REPO / folder, target / folder, ignore=_IGNORED)
+    settings = REPO / "crewbench.yaml"  # the workspace's tool allow-list travels with it
+    if settings.is_file():
+        shutil.copy2(settings, target / settings.name)
     return target
 
 

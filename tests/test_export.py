@@ -121,6 +121,7 @@ def test_export_loads_in_crewai_with_the_same_graph(workspace, tmp_path, crew_na
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("crew_name", KICKOFF_CREWS)
 def test_export_kicks_off_on_the_simulator_with_its_example_input(workspace, tmp_path, crew_name, fmt):
+    from crewbench.llm.generic_answers import tool_input
     from crewbench.llm.providers import make_llm
     from crewbench.llm.sim import sim_session
 
@@ -134,7 +135,7 @@ def test_export_kicks_off_on_the_simulator_with_its_example_input(workspace, tmp
     # Every exported tool runs from the exported files (kb.yaml, corpus/, patching.py travel along).
     for agent in crew.agents:
         for tool in agent.tools or []:
-            args = scenario.tool_input(tool.name, case, list(tool.args_schema.model_fields))
+            args = tool_input(scenario, tool.name, case, list(tool.args_schema.model_fields))
             assert isinstance(tool.run(**args), str)
     agents = list(crew.agents) + ([crew.manager_agent] if crew.manager_agent else [])
     for agent in agents:
