@@ -111,9 +111,12 @@ def run(crew_files, scenario, reps, model, base_url, seed, concurrency, rps, tim
     bar = None
     finished_runs: list[dict] = []
     cancel = threading.Event()
+    crewai_log = logging.getLogger("crewai")
+    crewai_level = crewai_log.level
     if quiet:
         # CrewAI logs every failed listener (e.g. a simulated 504) at ERROR; runs.db has them.
-        logging.getLogger("crewai").setLevel(logging.CRITICAL)
+        # Restored below: one command must not silence CrewAI for the rest of the process.
+        crewai_log.setLevel(logging.CRITICAL)
     tty = sys.stderr.isatty()
     reported = [-1]
 
@@ -147,6 +150,7 @@ def run(crew_files, scenario, reps, model, base_url, seed, concurrency, rps, tim
             experiment_id = run_experiment(config, store=store, workspace=workspace, progress=progress,
                                            resume=resume, cancel=cancel)
     finally:
+        crewai_log.setLevel(crewai_level)
         if bar is not None:
             bar.__exit__(None, None, None)
     click.echo(f"experiment {experiment_id} written to {db_path}")

@@ -101,9 +101,13 @@ def local_endpoint(provider: str, base_url: str | None, env: Mapping[str, str] |
 def endpoint_answers(base: str, timeout_s: float = TIMEOUT_S) -> tuple[bool, str]:
     """(answered, detail): one GET <base>/models. Any HTTP status counts as an answer (a server
     without /models still serves chat); only no connection, a timeout or a bad URL do not."""
-    url = base.rstrip("/") + "/models"
-    if urlsplit(url).scheme not in ("http", "https"):
-        return False, f"{base!r} is not an http(s) URL"
+    from crewbench.llm.redact import redact_url
+
+    parts = urlsplit(base.rstrip("/") + "/models")
+    if parts.scheme not in ("http", "https"):
+        return False, f"{redact_url(base)!r} is not an http(s) URL"
+    # Credentials never reach a message; the probe goes without them (a 401 is an answer too).
+    url = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
     started = time.perf_counter()
     try:
         with urllib.request.urlopen(urllib.request.Request(url, method="GET"), timeout=timeout_s) as reply:
@@ -142,8 +146,10 @@ def _importable(module: str) -> bool:
 
 
 def preflight(model: str, *, base_url: str | None = None, env: Mapping[str, str] | None = None,
-              timeout_s: float = TIMEOUT_S) -> Preflight:
-    """Refuse (ModelError) a model that cannot work; return what was checked otherwise."""
+              timeout_s: float = TIMEOUT_S, offline: bool = False) -> Preflight:
+    """Refuse (ModelError) a model that cannot work; return what was checked otherwise.
+    ``offline``: the calls are answered from a recording (``--replay``), so neither a key nor
+    the endpoint is needed."""
     env = os.environ if env is None else env
     model, profile = parse_model(model)
     if profile is not None:
@@ -159,7 +165,7 @@ def preflight(model: str, *, base_url: str | None = None, env: Mapping[str, str]
     prefix = model.partition("/")[0] if "/" in model else provider
     variables = PROVIDERS.get(prefix, (provider, ()))[1]
     # An OpenAI-compatible server behind base_url takes any key (make_llm supplies one).
-    if variables and not (base_url and provider == "openai"):
+    if variables and not offline and not (base_url and provider == "openai"):
         present = [v for v in variables if env.get(v)]
         if not present:
             names = " or ".join(variables)
@@ -168,7 +174,7 @@ def preflight(model: str, *, base_url: str | None = None, env: Mapping[str, str]
                 f"export {variables[0]}=... in the shell that starts crewbench (keys are read from "
                 "the environment only), or use the simulator: --model sim:small")
         result.checks.append(f"key {present[0]} set")
-    endpoint = local_endpoint(provider, base_url, env)
+    endpoint = None if offline else local_endpoint(provider, base_url, env)
     if endpoint:
         ok, detail = endpoint_answers(endpoint, timeout_s)
         if not ok:

@@ -331,7 +331,8 @@ def run_experiment(config: ExperimentConfig, *, store: Store, workspace: Workspa
     if resume:
         config = config_from_experiment(store, workspace, resume)
     config.validate()
-    preflight(config.model, base_url=config.base_url)  # a bad model refuses before any run row
+    # A bad model refuses before any run row; a replay needs no key and no endpoint.
+    preflight(config.model, base_url=config.base_url, offline=bool(config.replay))
     crews = list(config.crews)
     if config.with_baselines:
         for crew in list(crews):
