@@ -56,11 +56,11 @@ def _comparison(db: str, selectors: tuple[str, ...], reference: str | None):
 def render() -> None:
     st.title("Compare")
     db = state.db_path()
-    by_id = state.experiments_with_runs(db)
+    preselect = st.session_state.get(_k("preselect"))
+    by_id = state.experiments_with_runs(db, want=preselect)
     if not by_id:
         st.info("No experiment has runs yet: start one on the Run page.")
         return
-    preselect = st.session_state.get(_k("preselect"))
     picked = st.multiselect("Experiments", list(by_id), format_func=lambda i: state.experiment_label(by_id[i]), key=_k("experiments"),
                             default=[preselect] if preselect in by_id else [next(iter(by_id))])
     if not picked:

@@ -119,9 +119,15 @@ def cached_tool_calls(path: str, run_id: str) -> list[dict]:
     return _store(path).tool_calls(run_id)
 
 
-def experiments_with_runs(path: str) -> dict[str, dict]:
-    """Experiments that have at least one run, newest first, by id (what pickers offer)."""
-    return {e["id"]: e for e in cached_experiments(path) if e["runs"]}
+def experiments_with_runs(path: str, want: str | None = None) -> dict[str, dict]:
+    """Experiments that have at least one run, newest first, by id (what pickers offer).
+    ``want``: an experiment the page was sent to (a finished run's link); if the cached list
+    predates its runs, the cache is refreshed instead of saying it has none."""
+    found = {e["id"]: e for e in cached_experiments(path) if e["runs"]}
+    if want and want not in found:
+        cached_experiments.clear()
+        found = {e["id"]: e for e in cached_experiments(path) if e["runs"]}
+    return found
 
 
 def experiment_label(experiment: dict) -> str:
