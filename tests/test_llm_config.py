@@ -81,3 +81,17 @@ def test_a_base_url_with_credentials_is_refused(workspace):
     files = render_export(workspace.crew("mini_sequential"), "jsonc", model=MODEL, workspace=workspace)
     with pytest.raises(ExportError, match="without credentials"):
         with_base_url(files, "jsonc", MODEL, "http://user:pw@127.0.0.1:8080/v1")
+
+
+def test_cli_export_with_base_url_loads_in_crewai(workspace, tmp_path, server):
+    from click.testing import CliRunner
+
+    from crewbench.cli import cli
+
+    result = CliRunner().invoke(cli, ["export", "mini_sequential", "--format", "jsonc", "--model", MODEL,
+                                      "--base-url", server.base_url, "--out", str(tmp_path),
+                                      "--workspace", str(workspace.root)])
+    assert result.exit_code == 0, result.output
+    crew = _load("jsonc", tmp_path / "mini_sequential", "mini_sequential")
+    assert all(agent.llm.base_url == server.base_url for agent in crew.agents)
+    assert "local-any" not in "".join(p.read_text() for p in (tmp_path / "mini_sequential").rglob("*.jsonc"))

@@ -34,12 +34,15 @@ def _workspace(root: Path | None):
               show_default=True, help="CrewAI JSON project, classic @CrewBase project, or a bare definition.")
 @click.option("--model", default=None, help="Real model for agents without one (default openai/gpt-4o-mini). "
                                             "The simulator is never exported.")
+@click.option("--base-url", default=None,
+              help="OpenAI-compatible server the agents' model is reached at (e.g. a local "
+                   "llama.cpp or vLLM); written into the project, never a key.")
 @click.option("--zip", "as_zip", is_flag=True, help="Write one .zip instead of a folder.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("export"),
               show_default=True, help="Folder to write the export into.")
 @click.option("--overwrite", is_flag=True, help="Replace an earlier export of the same crew.")
 @_workspace_option
-def export_cmd(crew, fmt, model, as_zip, out_dir, overwrite, workspace_root):
+def export_cmd(crew, fmt, model, base_url, as_zip, out_dir, overwrite, workspace_root):
     """Export CREW (a name in crews/ or a path) in CrewAI's own format."""
     from crewbench.exchange.export import DEFAULT_MODEL, export_crew
 
@@ -47,6 +50,7 @@ def export_cmd(crew, fmt, model, as_zip, out_dir, overwrite, workspace_root):
         workspace = _workspace(workspace_root)
         spec = workspace.crew(crew)
         result = export_crew(spec, fmt, out_dir, model=model or DEFAULT_MODEL, workspace=workspace,
+                             base_url=base_url,
                              as_zip=as_zip, overwrite=overwrite)
     except CrewbenchError as err:
         raise click.ClickException(str(err)) from None

@@ -61,29 +61,37 @@ class ExportResult:
 # ---------------------------------------------------------------- writing
 
 
-def render_export(spec: CrewSpec, fmt: str, *, model: str = DEFAULT_MODEL, workspace=None) -> dict[str, str]:
-    """Relative path -> file text of an export; validates everything, writes nothing."""
+def render_export(spec: CrewSpec, fmt: str, *, model: str = DEFAULT_MODEL, workspace=None,
+                  base_url: str | None = None) -> dict[str, str]:
+    """Relative path -> file text of an export; validates everything, writes nothing.
+    ``base_url``: an OpenAI-compatible server the agents' model is reached at, written the way
+    CrewAI's loaders honour it (``exchange/llm_config.py``); never a key."""
+    from crewbench.exchange.llm_config import with_base_url
+
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     _check_model(model)
     if fmt == "jsonc":
         from crewbench.exchange.export_json import render_jsonc
 
-        return render_jsonc(spec, model, workspace)
-    if fmt == "classic":
+        files = render_jsonc(spec, model, workspace)
+    elif fmt == "classic":
         from crewbench.exchange.classic import render_classic
 
-        return render_classic(spec, model, workspace)
-    from crewbench.exchange.export_json import render_definition
+        files = render_classic(spec, model, workspace)
+    else:
+        from crewbench.exchange.export_json import render_definition
 
-    return render_definition(spec, model, workspace, fmt)
+        files = render_definition(spec, model, workspace, fmt)
+    return with_base_url(files, fmt, model, base_url)
 
 
 def export_crew(spec: CrewSpec, fmt: str, out_dir: str | Path, *, model: str = DEFAULT_MODEL,
-                workspace=None, as_zip: bool = False, overwrite: bool = False) -> ExportResult:
+                workspace=None, as_zip: bool = False, overwrite: bool = False,
+                base_url: str | None = None) -> ExportResult:
     """Write an export into ``out_dir``: a project folder ``<crew>/`` (or ``<crew>.<fmt>`` plus
     ``tools/`` for a bare definition), or ``<crew>.zip``. Nothing is written if anything fails."""
-    files = render_export(spec, fmt, model=model, workspace=workspace)
+    files = render_export(spec, fmt, model=model, workspace=workspace, base_url=base_url)
     out_dir = Path(out_dir)
     bare = fmt in ("yaml", "json")
     warnings = _shared_agent_warnings(spec)
