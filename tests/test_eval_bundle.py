@@ -86,3 +86,43 @@ def test_project_without_eval_and_unsafe_paths(tmp_path):
     bad = EvalBundle("x", {"scenario.yaml": "name: x\n", "../evil.py": "print(1)"})
     with pytest.raises(ExportError, match="outside the eval folder"):
         write_eval(bad, make_ws(tmp_path / "w"))
+
+
+def test_cli_export_carries_eval_and_import_restores_the_scenario_and_crew(source_ws, tmp_path):
+    """The whole trip through the commands a user types: the exported project holds eval/, and
+    importing it into an empty workspace gives a crew that validates against its own scenario."""
+    from click.testing import CliRunner
+
+    from crewbench.cli import cli
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["export", "doubling_sequential", "--format", "jsonc", "--out",
+                                      str(out), "--workspace", str(source_ws.root)])
+    assert result.exit_code == 0, result.output
+    assert (out / "doubling_sequential" / "eval" / "cases.jsonl").is_file()
+    target = make_ws(tmp_path / "dest")
+    result = CliRunner().invoke(cli, ["import", str(out / "doubling_sequential"),
+                                      "--workspace", str(target.root)])
+    assert result.exit_code == 0, result.output
+    fresh = Workspace(target.root)
+    assert fresh.scenario("doubling").content_hash() == source_ws.scenario("doubling").content_hash()
+    assert fresh.crew("doubling_sequential").scenario == "doubling"
+    assert fresh.validate()[1] == []
+
+
+def test_import_refuses_python_in_eval_unless_trusted(source_ws, tmp_path):
+    from crewbench.exchange.importer import import_project
+
+    files = render_export(source_ws.crew("doubling_sequential"), "jsonc", workspace=source_ws)
+    files["eval/graders.py"] = "import os\nos.abort()\n"
+    project = tmp_path / "project"
+    write_project(files, project)
+    target = make_ws(tmp_path / "dest")
+    with pytest.raises(ExportError, match="eval/ holds Python files"):
+        import_project(project, target)
+    assert not (target.scenarios_dir / "doubling").exists()  # nothing written
+
+
+def test_shipped_scenarios_with_python_hooks_do_not_travel(workspace):
+    files = render_export(workspace.crew("triage_sequential"), "jsonc", workspace=workspace)
+    assert not any(path.startswith("eval/") for path in files)

@@ -23,7 +23,7 @@ from pathlib import Path
 from crewbench.definitions.yamlio import dump_yaml, load_yaml_text
 from crewbench.errors import ExportError
 
-__all__ = ["EVAL_DIR", "EvalBundle", "eval_files", "read_eval", "write_eval"]
+__all__ = ["EVAL_DIR", "EvalBundle", "carries_eval", "eval_files", "read_eval", "write_eval"]
 
 EVAL_DIR = "eval"
 TEXT_SUFFIXES = {".py", ".yaml", ".yml", ".json", ".jsonl", ".md", ".txt", ".csv", ".tsv"}
@@ -66,6 +66,13 @@ def _case_dicts(scenario) -> list[dict]:
         item.update(case.meta)
         cases.append(item)
     return cases
+
+
+def carries_eval(scenario) -> bool:
+    """Whether an export carries the scenario as ``eval/``: a scenario made of data and graders
+    configuration (no Python of its own). A scenario with Python hooks (the shipped ones) would
+    bring code into the importing workspace, and stays where it is."""
+    return scenario.graders_config is not None and not any(Path(scenario.folder).glob("*.py"))
 
 
 def eval_files(scenario, prefix: str = EVAL_DIR) -> dict[str, str]:

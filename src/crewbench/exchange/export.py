@@ -83,6 +83,12 @@ def render_export(spec: CrewSpec, fmt: str, *, model: str = DEFAULT_MODEL, works
         from crewbench.exchange.export_json import render_definition
 
         files = render_definition(spec, model, workspace, fmt)
+    if workspace is not None and spec.scenario:
+        from crewbench.exchange.eval_bundle import carries_eval, eval_files
+
+        scenario = workspace.scenario(spec.scenario)
+        if carries_eval(scenario):  # the cases and graders travel with the crew
+            files.update(eval_files(scenario))
     return with_base_url(files, fmt, model, base_url)
 
 

@@ -13,6 +13,7 @@ code is executed. CrewAI is not imported.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from crewbench.definitions.toolrefs import (
 )
 from crewbench.definitions.yamlio import dump_yaml, load_yaml_text
 from crewbench.errors import CrewbenchError, ExportError, ProcessRequired
+from crewbench.exchange.eval_bundle import read_eval, write_eval
 from crewbench.exchange.import_read import as_object, identifier, opened, read_any
 
 __all__ = ["ImportPlan", "ImportResult", "ProcessRequired", "import_project", "read_project"]
@@ -76,9 +78,17 @@ def import_project(path: str | Path, workspace, *, process: str | None = None, n
 
     ``trust_tools``: the user accepts the project's ``module:callable`` tools; their modules are
     added to the workspace allow-list (crewbench.yaml). Without it such tools are refused."""
-    plan = read_project(path, workspace=workspace, process=process, name=name, role_prefix=role_prefix,
-                        trust_tools=trust_tools)
-    _check_conflicts(plan, workspace, overwrite)
+    # The scenario the crew was measured on (an exported eval/ folder) comes first: the crew names it.
+    new_scenario = _import_eval(path, workspace, overwrite=overwrite, trust_tools=trust_tools)
+    try:
+        plan = read_project(path, workspace=workspace, process=process, name=name,
+                            role_prefix=role_prefix, trust_tools=trust_tools)
+        _check_conflicts(plan, workspace, overwrite)
+    except CrewbenchError:
+        if new_scenario is not None:
+            shutil.rmtree(new_scenario, ignore_errors=True)
+            workspace._scenarios = None
+        raise
     written: list[tuple[Path, bytes | None]] = []
     try:
         modules = sorted({reference_module(t) for t in plan.tool_references}
@@ -103,6 +113,23 @@ def import_project(path: str | Path, workspace, *, process: str | None = None, n
         _rollback(written)  # validated above, so this is belt and braces
         raise
     return ImportResult(plan.crew_name, crew_path, role_paths, plan.kind, plan.warnings)
+
+
+def _import_eval(path: str | Path, workspace, *, overwrite: bool, trust_tools: bool) -> Path | None:
+    """Write an exported project's ``eval/`` scenario into the workspace; returns its folder when
+    it is new (to remove it again if the crew is refused), None when there was none to write."""
+    with opened(Path(path)) as root:
+        bundle = read_eval(root)
+    if bundle is None:
+        return None
+    code = sorted(rel for rel in bundle.files if rel.endswith(".py"))
+    if code and not trust_tools:
+        raise ExportError(f"{path}: eval/ holds Python files ({', '.join(code)}) that would run in "
+                          "this workspace; pass --trust-tools if you trust the project")
+    target = Path(workspace.scenarios_dir) / bundle.name
+    existed = target.exists()
+    write_eval(bundle, workspace, overwrite=overwrite)
+    return None if existed else target
 
 
 def read_project(path: str | Path, *, workspace=None, process: str | None = None, name: str | None = None,
