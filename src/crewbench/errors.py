@@ -10,6 +10,7 @@ The CLI prints ``message`` and exits 1; the Streamlit pages show it with ``st.er
     │   ├── CycleError         task context that loops back on itself
     │   └── NoBaseline         a crew that is already its own single-agent twin
     ├── ScenarioError          a scenario folder or case that cannot be used
+    │   └── ToolUnavailable    a declared tool that cannot be built here (missing key, code off)
     ├── ModelError             a model string or sim profile that cannot be used
     ├── StoreError             runs.db problems
     │   ├── SchemaTooNew       runs.db written by a newer crewbench
@@ -36,6 +37,7 @@ __all__ = [
     "ScenarioError",
     "SchemaTooNew",
     "StoreError",
+    "ToolUnavailable",
     "UnknownReference",
     "UnsafeYAMLError",
 ]
@@ -78,6 +80,14 @@ class NoBaseline(DefinitionError, ValueError):
 
 class ScenarioError(CrewbenchError):
     pass
+
+
+class ToolUnavailable(ScenarioError):
+    """A scenario's library tool that cannot be built: ``env_vars`` names the missing keys."""
+
+    def __init__(self, message: str, env_vars: list[str] | None = None):
+        self.env_vars = list(env_vars or [])
+        super().__init__(message)
 
 
 class ModelError(CrewbenchError):

@@ -18,6 +18,8 @@ A scenario is a folder ``scenarios/<name>/`` holding ``scenario.yaml``::
         permission: read               # read | write | execute
         destructive: false
         description: ...
+      - {name: read_file, library: FileReadTool, root: knowledge}   # no code: library_tools.py
+      - {name: search_docs, knowledge: knowledge}                   # built-in FTS5 search
 
 Python entries are loaded only when they are needed (building a crew, grading), so
 validating a workspace does not import CrewAI.
@@ -35,6 +37,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from crewbench.definitions.library_tools import (
+    is_library_item,
+    library_content_files,
+    parse_library_tool,
+)
 from crewbench.definitions.limits import find_bad_value, short_repr
 from crewbench.definitions.roles import NAME_PATTERN, PERMISSION_LEVELS
 from crewbench.definitions.yamlio import load_yaml_file, read_definition_text
@@ -138,7 +145,8 @@ class Scenario:
         """What the scenario is: scenario.yaml, its cases and its Python files. Results of an
         edited scenario carry a different hash, so they are never mixed with the old ones."""
         digest = hashlib.sha256()
-        files = [self.source, self.folder / self.cases_file, *sorted(self.folder.glob("*.py"))]
+        files = [self.source, self.folder / self.cases_file, *sorted(self.folder.glob("*.py")),
+                 *library_content_files(self)]  # what its library tools read (knowledge/ ...)
         for path in dict.fromkeys(files):
             if path.is_file():
                 digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
@@ -334,13 +342,18 @@ def load_scenario(folder: str | Path) -> Scenario:
     tools: dict[str, ToolDecl] = {}
     for index, item in enumerate(raw_tools):
         where = f"tools[{index}]"
-        if not isinstance(item, dict) or not item.get("name") or not item.get("entry"):
-            raise DefinitionError(source, where, "a tool needs 'name' and 'entry'", "e.g. {name: kb_search, entry: tools.py:KBSearchTool}")
+        if not isinstance(item, dict) or not item.get("name") or not (item.get("entry") or is_library_item(item)):
+            raise DefinitionError(source, where, "a tool needs 'name' and 'entry' (or 'library:' / 'knowledge:')",
+                                  "e.g. {name: kb_search, entry: tools.py:KBSearchTool} or {name: read_file, library: FileReadTool}")
         if not isinstance(item["name"], str) or not NAME_PATTERN.match(item["name"]):
             raise DefinitionError(source, f"{where}.name", f"{short_repr(item['name'])} is not a valid tool name",
                                   "use letters, digits and underscores")
         if item["name"] in tools:
             raise DefinitionError(source, f"{where}.name", f"duplicate tool {item['name']!r}", "give each tool its own name")
+        if is_library_item(item):  # crewai-tools by name, or the knowledge search (library_tools.py)
+            hidden = ("scenario.yaml", data["cases"], *(p.name for p in folder.glob("*.py")))
+            tools[item["name"]] = parse_library_tool(source, where, item, scenario=name, folder=folder, hidden=hidden)
+            continue
         _check_entry(source, f"{where}.entry", item["entry"], "tools.py:KBSearchTool")
         if not isinstance(item.get("description", ""), str):
             raise DefinitionError(source, f"{where}.description", "must be text", "write it as text")

@@ -18,6 +18,7 @@ from crewbench.definitions.config import (
     parse_crew,
     parse_role,
 )
+from crewbench.definitions.library_tools import is_library_decl
 from crewbench.definitions.scenario import Scenario, ToolDecl, load_scenario
 from crewbench.definitions.toolrefs import SETTINGS_FILE, allowed_tool_modules
 from crewbench.definitions.yamlio import dump_yaml
@@ -227,6 +228,8 @@ class Workspace:
 def _check_scenario_files(scenario: Scenario) -> None:
     scenario.cases()
     for decl in scenario.tools.values():
+        if is_library_decl(decl):  # built from crewai-tools or the knowledge folder, no file
+            continue
         if not (scenario.folder / decl.entry.split(":", 1)[0]).is_file():
             raise DefinitionError(scenario.source, f"tools.{decl.name}.entry",
                                   f"file {decl.entry.split(':', 1)[0]} not found", "fix the entry")

@@ -24,6 +24,7 @@ from crewbench.compat.crewai_compat import (
 )
 from crewbench.compat.hygiene import import_crewai
 from crewbench.definitions.config import CrewSpec, RoleSpec
+from crewbench.definitions.library_tools import is_library_decl
 from crewbench.definitions.toolrefs import check_tool_reference
 from crewbench.errors import UnknownReference
 
@@ -173,7 +174,13 @@ def _make_tool(name: str, declared: dict[str, Any], failure_plan: dict | None = 
     if name not in declared:
         raise UnknownReference("<role>", "tools", f"unknown tool {name!r}",
                                f"use one of: {', '.join(sorted(declared))}")
-    tool = declared[name].load_class()()
+    decl = declared[name]
+    if is_library_decl(decl):  # crewai-tools by name, or the knowledge search
+        from crewbench.engine.library_tools import build_library_tool
+
+        tool = build_library_tool(decl)
+    else:
+        tool = decl.load_class()()
     if failure_plan is None or failure_plan.get("tool") != name:
         return tool
     def with_injected_failure(original):

@@ -29,6 +29,7 @@ from crewbench.definitions.workspace import Workspace
 from crewbench.engine.build import BuildOptions, branch_task_names, build_crew
 from crewbench.engine.cancel import attempt_cancel, install_cancel_hooks
 from crewbench.engine.experiment import ExperimentConfig, Progress, config_from_experiment
+from crewbench.engine.library_tools import check_crew_tools
 from crewbench.engine.phases import phase_of, phase_seconds
 from crewbench.engine.preflight import preflight
 from crewbench.engine.ratelimit import RateLimiter, install_rate_limit_hook
@@ -174,7 +175,7 @@ class _Experiment:
 
         options = BuildOptions(
             llm_factory=new_llm,
-            tools=self.workspace.tools(),
+            tools={**self.workspace.tools(), **scenario.tools},  # its own tools win a name clash
             fail_tool_once=case.meta.get("inject_tool_failure"),
             allowed_tool_modules=self.workspace.allowed_tool_modules(),
         )
@@ -352,6 +353,7 @@ def run_experiment(config: ExperimentConfig, *, store: Store, workspace: Workspa
         for tool in crew.tool_names():
             if ":" not in tool and tool not in workspace.tools():
                 raise RunnerError(f"crew {crew.name} uses tool {tool!r}, which no scenario declares")
+    check_crew_tools(crews, {**workspace.tools(), **scenario.tools})  # a missing key refuses here
     cases = experiment_cases(scenario, config)
     crew_ids = [store.save_crew(crew, baseline_of=crew.extra.get("baseline_of")) for crew in crews]
     experiment = _Experiment(config, store, workspace, progress, cancel)

@@ -164,6 +164,12 @@ def tool_input(scenario, tool_name: str, case, arg_names: list[str]) -> dict[str
         value = hooks.tool_input(tool_name, case)
         if value is not None:
             return value
+    # A library tool (definitions/library_tools.py) knows a sensible call: a file that exists.
+    sim_arguments = getattr((getattr(scenario, "tools", None) or {}).get(tool_name), "sim_arguments", None)
+    if callable(sim_arguments):
+        value = sim_arguments(case)
+        if value is not None:
+            return value
     if not arg_names:
         return {}
     args = {name: case.input[name] for name in arg_names if name in case.input}
