@@ -142,4 +142,6 @@ def crews(name, overwrite, workspace_root):
 
 
 def register(cli: click.Group) -> None:
+    import crewbench.cli.scenario_tools  # noqa: F401 - adds `scenario tools` to the group
+
     cli.add_command(scenario_group)

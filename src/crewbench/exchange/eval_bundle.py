@@ -20,14 +20,16 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from crewbench.definitions.library_tools import SCRATCH_DIR
 from crewbench.definitions.yamlio import dump_yaml, load_yaml_text
 from crewbench.errors import ExportError
 
 __all__ = ["EVAL_DIR", "EvalBundle", "carries_eval", "eval_files", "read_eval", "write_eval"]
 
 EVAL_DIR = "eval"
-TEXT_SUFFIXES = {".py", ".yaml", ".yml", ".json", ".jsonl", ".md", ".txt", ".csv", ".tsv"}
-SKIP_PARTS = {"__pycache__", ".cache"}
+TEXT_SUFFIXES = {".py", ".yaml", ".yml", ".json", ".jsonl", ".md", ".markdown", ".rst", ".txt",
+                 ".csv", ".tsv"}  # what a knowledge/ folder holds travels too
+SKIP_PARTS = {"__pycache__", ".cache", SCRATCH_DIR}  # a file-writer tool's output is not the scenario
 MAX_FILE_BYTES = 5_000_000
 
 README = """# eval/ — the cases and graders this crew was measured on

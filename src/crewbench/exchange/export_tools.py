@@ -18,6 +18,7 @@ from typing import Any
 
 from crewbench import __version__
 from crewbench.definitions.config import CrewSpec, RoleSpec
+from crewbench.definitions.library_tools import is_library_decl
 from crewbench.errors import ExportError
 from crewbench.exchange.export_common import _IDENT
 
@@ -42,6 +43,8 @@ class ToolModule:
 def tool_sources(spec: CrewSpec, workspace) -> dict[str, Any]:
     """crewbench tool name -> ToolDecl for every tool the crew's agents use (``:`` refs excluded)."""
     known = workspace.tools() if workspace is not None else {}
+    if workspace is not None and spec.scenario and spec.scenario in workspace.scenarios():
+        known = {**known, **workspace.scenario(spec.scenario).tools}  # its own tools win a clash
     found = {}
     for name in spec.agents:
         for tool in spec.agents[name].tools:
@@ -106,6 +109,10 @@ def _data_files(folder: Path, names: list[str], owner: Path) -> dict[str, str]:
 
 def tool_module(decl) -> ToolModule:
     """The module of a scenario tool and the files it carries; refuses modules that need crewbench."""
+    if is_library_decl(decl):
+        from crewbench.exchange.export_library import library_module
+
+        return library_module(decl, _read_text)
     file_part, _, class_name = decl.entry.partition(":")
     folder = Path(decl.folder)
     path = folder / file_part

@@ -2,7 +2,9 @@
 
 Each role holds permission levels (``crewbench.permissions`` in its YAML: read / write /
 execute) and an explicit tool inventory (its ``tools`` list). Each tool declares the level it
-needs and whether it is destructive (``tools:`` in scenario.yaml). A call is allowed only when
+needs, whether it is destructive and whether it reaches the network (``tools:`` in
+scenario.yaml; library tools take theirs from definitions/library_tools.py, where a network
+tool needs execute). A call is allowed only when
 the tool is in the calling role's inventory *and* the role holds the tool's level; a
 destructive call then still needs approval (see approvals.py).
 
@@ -31,6 +33,7 @@ class ToolVerdict:
     reason: str
     level: str | None = None
     destructive: bool = False
+    network: bool = False
 
 
 
@@ -49,6 +52,7 @@ def matrix(crew, tools: dict) -> list[dict]:
             decl = tools.get(tool)
             inventory.append({"tool": tool, "level": getattr(decl, "permission", None),
                               "destructive": bool(getattr(decl, "destructive", False)),
+                              "network": bool(getattr(decl, "network", False)),
                               "allowed": decl is not None and decl.permission in role.permissions})
         rows.append({"agent": name, "role": role.role, "permissions": list(role.permissions),
                      "tools": inventory, "manager": name == crew.manager_agent})
@@ -85,11 +89,14 @@ def _check(crew, tools, agent_role, tool_name, undeclared_level) -> ToolVerdict:
     # An undeclared tool (an import reference such as crewai_tools:X) is assumed to need the
     # policy's undeclared_level (execute by default) but is not assumed destructive.
     destructive = bool(getattr(decl, "destructive", False))
+    network = bool(getattr(decl, "network", False))
     if level not in role.permissions:
         return ToolVerdict("blocked", "tools.permission_matrix",
                            f"role {role.name} holds {'/'.join(role.permissions) or 'no'} permission; "
-                           f"tool {tool_name} needs {level}", level=level, destructive=destructive)
+                           f"tool {tool_name} needs {level}" + (" (it reaches the network)" if network else ""),
+                           level=level, destructive=destructive, network=network)
     if destructive:
         return ToolVerdict("approval", "tools.destructive", f"tool {tool_name} is destructive; needs approval",
-                           level=level, destructive=True)
-    return ToolVerdict("allowed", "tools.permission_matrix", f"role {role.name} holds {level}", level=level)
+                           level=level, destructive=True, network=network)
+    return ToolVerdict("allowed", "tools.permission_matrix", f"role {role.name} holds {level}", level=level,
+                       network=network)
