@@ -294,3 +294,29 @@ def test_network_level_is_in_the_permission_matrix(ws):
     assert verdict.action == "blocked" and verdict.network and "network" in verdict.reason
     assert check_tool_call(crew, tools, "Hb Searcher", "read_file").action == "allowed"
     assert os.environ.get("SERPER_API_KEY") is None
+
+
+def _scenarios_page() -> None:
+    from crewbench.ui import scenarios, state
+
+    state.init()
+    scenarios.render()
+
+
+def test_scenarios_page_lists_the_tools_and_the_missing_key(ws, tmp_path, monkeypatch):
+    pytest.importorskip("streamlit")
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("CREWBENCH_WORKSPACE", str(ws.root))
+    monkeypatch.setenv("CREWBENCH_DB", str(tmp_path / "ui.db"))
+    at = AppTest.from_function(_scenarios_page, default_timeout=90)
+    at.run()
+    at.selectbox(key="scenarios:scenario").select("handbook")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    warnings = "\n".join(str(w.value) for w in at.warning)
+    assert "web_search: needs SERPER_API_KEY" in warnings and "read_file" not in warnings
+    tables = [d.value for d in at.dataframe]
+    tools = next(t for t in tables if "tool" in t.columns and "network" in t.columns)
+    assert set(tools["tool"]) == {t["name"] for t in TOOLS}
+    assert "crewai_tools.FileReadTool" in set(tools["source"])

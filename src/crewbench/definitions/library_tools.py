@@ -344,5 +344,6 @@ def tool_rows(scenario) -> list[dict[str, Any]]:
             "network": bool(getattr(decl, "network", False)),
             "needs": ", ".join(getattr(decl, "env_vars", ()) or ()),
             "status": decl.status() if library else "ready",
+            "description": decl.description,
         })
     return rows

@@ -94,9 +94,13 @@ def render() -> None:
         st.caption(f"{len(cases)} cases")
     with tab_tools:
         if scenario.tools:
-            st.dataframe([{"tool": t.name, "permission": t.permission, "destructive": t.destructive,
-                           "description": t.description, "entry": t.entry} for t in scenario.tools.values()],
-                         hide_index=True, width="stretch")
+            from crewbench.definitions.library_tools import tool_rows
+
+            rows = tool_rows(scenario)  # code tools, crewai-tools by name, knowledge search
+            st.dataframe(rows, hide_index=True, width="stretch")
+            for row in rows:
+                if row["status"] != "ready":
+                    st.warning(f"{row['tool']}: {row['status']} — a run that uses it is refused until then")
         else:
             st.info("This scenario declares no tools.")
     with tab_schema:
