@@ -256,6 +256,12 @@ def test_export_references_crewai_tools_and_carries_the_knowledge(ws, tmp_path, 
     assert (project / "eval/knowledge/leave.md").is_file()
     assert not (project / "tools/_crewbench_handbook/data/cases.jsonl").exists()
     assert '"custom:read_file"' in (project / "agents/reader.jsonc").read_text()
+    from crewbench.exchange.export import render_export
+
+    classic = render_export(ws.crew("hb_single"), "classic", workspace=ws)
+    crew_py = classic["src/hb_single/crew.py"]
+    assert "import ReadFile" in crew_py and "return ReadFile()" in crew_py
+    assert "src/hb_single/tools/crewbench_handbook/data/knowledge/leave.md" in classic
 
     # The project runs its tools without crewbench, from its own folder, as `crewai run` does.
     from crewai.project.crew_loader import load_crew

@@ -130,3 +130,17 @@ def test_cli_import_trust_tools_flag(ws, tmp_path):
     trusted = CliRunner().invoke(cli, ["import", str(path), "--workspace", str(ws.root), "--trust-tools"])
     assert trusted.exit_code == 0, trusted.output
     assert "json" in (ws.root / SETTINGS_FILE).read_text()
+
+
+def test_a_library_tool_by_name_needs_no_allow_list_but_a_reference_to_it_does(ws):
+    pytest.importorskip("crewai_tools")
+    folder = ws.scenarios_dir / "mini_triage"
+    data = yaml.safe_load((folder / "scenario.yaml").read_text())
+    data["tools"].append({"name": "read_notes", "library": "FileReadTool"})
+    (folder / "scenario.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    ws = Workspace(ws.root)
+    ws.save_role("reader", role(["read_notes"]))       # declared by the scenario: used by name
+    tool = _make_tool("read_notes", ws.tools())
+    assert tool.name == "read_notes" and type(tool).__name__ == "FileReadTool"
+    with pytest.raises(DefinitionError, match="not allowed"):
+        ws.save_role("raw", role(["crewai_tools:FileReadTool"]))   # unconfined: still needs trust
