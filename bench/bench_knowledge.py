@@ -14,8 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-WORDS = ("leave expense claim approval director payroll office parking visitor laptop travel "
-         "hotel receipt budget contract holiday sick pension training security badge").split()
+WORDS = ["leave", "expense", "claim", "approval", "director", "payroll", "office", "parking", "visitor", "laptop", "travel", "hotel", "receipt", "budget", "contract", "holiday", "sick", "pension", "training", "security", "badge"]
 
 
 def main() -> None:

@@ -100,6 +100,13 @@ def test_the_cases_are_never_indexed(tmp_path):
     assert all(h["path"] not in ("cases.jsonl", "scenario.yaml") for h in _hits(tool, "Which city most staff Leeds"))
 
 
+def test_a_symlink_is_not_followed(scenario):
+    (scenario.folder / "knowledge" / "answers.jsonl").symlink_to(scenario.folder / "cases.jsonl")
+    (scenario.folder / "knowledge" / "linked").symlink_to(scenario.folder, target_is_directory=True)
+    hits = _hits(_tool(scenario), "Which city has the most staff Leeds")
+    assert hits and all("answers" not in h["path"] and "linked" not in h["path"] for h in hits)
+
+
 def test_a_missing_or_escaping_folder_is_a_definition_error(tmp_path):
     with pytest.raises(DefinitionError, match="does not exist"):
         _scenario(tmp_path / "a", [{"name": "s", "knowledge": "docs"}], {})

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import sqlite3
 import threading
@@ -33,9 +34,19 @@ _indexes: dict[str, tuple[tuple, sqlite_utils.Database]] = {}
 
 
 def _files(folder: Path, exclude: frozenset[str]) -> list[Path]:
-    return [p for p in sorted(folder.rglob("*"))
-            if p.is_file() and p.suffix.lower() in SUFFIXES and str(p.resolve()) not in exclude
-            and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
+    # Symlinks are skipped, not followed (os.walk does not enter linked folders either): a link
+    # could lead out of the folder or to the cases. The folder is resolved once, so a path's
+    # text is its real location. os.walk, not rglob: a query re-lists the folder every time.
+    found = []
+    for dirpath, dirnames, filenames in os.walk(Path(folder).resolve()):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            path = os.path.join(dirpath, name)
+            if (name.startswith(".") or os.path.splitext(name)[1].lower() not in SUFFIXES
+                    or path in exclude or os.path.islink(path)):
+                continue
+            found.append(Path(path))
+    return found
 
 
 def _title(text: str, fallback: str) -> str:
@@ -58,7 +69,7 @@ def _record_text(value: Any) -> str:
 
 def documents(folder: str | Path, exclude: frozenset[str] = frozenset()) -> list[dict[str, str]]:
     """The folder as documents: {id, path, title, body}. A file that cannot be read is skipped."""
-    folder = Path(folder)
+    folder = Path(folder).resolve()
     docs: list[dict[str, str]] = []
     for path in _files(folder, exclude):
         rel = path.relative_to(folder).as_posix()
@@ -94,7 +105,8 @@ def documents(folder: str | Path, exclude: frozenset[str] = frozenset()) -> list
 
 
 def _signature(folder: Path, exclude: frozenset[str]) -> tuple:
-    return tuple((p.as_posix(), p.stat().st_mtime_ns, p.stat().st_size) for p in _files(folder, exclude))
+    stats = ((str(p), os.stat(p)) for p in _files(folder, exclude))
+    return tuple((p, st.st_mtime_ns, st.st_size) for p, st in stats)
 
 
 def _database(folder: Path, exclude: frozenset[str]) -> sqlite_utils.Database:
