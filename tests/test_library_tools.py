@@ -117,8 +117,9 @@ def test_a_symlink_out_and_the_answer_key_are_refused(ws):
     folder = ws.scenario("handbook").folder
     (folder / "knowledge" / "link.md").symlink_to("/etc/passwd")
     assert "outside" in _tool(ws, "read_file").run(file_path="link.md")
+    shutil.copy(ws.root.parent / "questions.csv", folder / "questions.csv")  # the import's source
     read_any = _tool(ws, "read_any")
-    for hidden in ("cases.jsonl", "scenario.yaml", "./cases.jsonl"):
+    for hidden in ("cases.jsonl", "scenario.yaml", "./cases.jsonl", "questions.csv"):
         reply = read_any.run(file_path=hidden)
         assert "answers" in reply and "director" not in reply
     assert "25 days" in read_any.run(file_path="knowledge/leave.md")

@@ -46,6 +46,7 @@ __all__ = [
     "Spec",
     "confine",
     "data_files",
+    "definition_files",
     "is_library_decl",
     "is_library_item",
     "library_content_files",
@@ -222,6 +223,16 @@ def _flag(source, where: str, item: dict, key: str, default: bool) -> bool:
     if not isinstance(value, bool):
         raise DefinitionError(source, f"{where}.{key}", "must be true or false", "write true or false")
     return value
+
+
+def definition_files(data: dict, folder: Path) -> tuple[str, ...]:
+    """What no tool may read: scenario.yaml, the cases (the answers), Python files, and the
+    data file the cases were imported from if it sits in the folder."""
+    hidden = ["scenario.yaml", str(data.get("cases", "")), *(p.name for p in folder.glob("*.py"))]
+    origin = data.get("source")
+    if isinstance(origin, dict) and isinstance(origin.get("file"), str) and origin["file"]:
+        hidden.append(Path(origin["file"]).name)
+    return tuple(h for h in hidden if h)
 
 
 def parse_library_tool(source, where: str, item: dict, *, scenario: str, folder: Path,

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from crewbench.definitions.library_tools import (
+    definition_files,
     is_library_item,
     library_content_files,
     parse_library_tool,
@@ -351,8 +352,8 @@ def load_scenario(folder: str | Path) -> Scenario:
         if item["name"] in tools:
             raise DefinitionError(source, f"{where}.name", f"duplicate tool {item['name']!r}", "give each tool its own name")
         if is_library_item(item):  # crewai-tools by name, or the knowledge search (library_tools.py)
-            hidden = ("scenario.yaml", data["cases"], *(p.name for p in folder.glob("*.py")))
-            tools[item["name"]] = parse_library_tool(source, where, item, scenario=name, folder=folder, hidden=hidden)
+            tools[item["name"]] = parse_library_tool(source, where, item, scenario=name, folder=folder,
+                                                     hidden=definition_files(data, folder))
             continue
         _check_entry(source, f"{where}.entry", item["entry"], "tools.py:KBSearchTool")
         if not isinstance(item.get("description", ""), str):
