@@ -36,6 +36,14 @@ _engine: PiiEngine | None = None
 _engine_lock = threading.Lock()
 
 
+# CrewAI's ReAct scaffolding ("Action Input:", "Tool Name:") and snake_case tool names are the
+# prompt's structure, not personal data. spaCy tags "Action Input" as a PERSON; redacting it
+# breaks the agent's tool calling for every tool after the first, so such spans are kept.
+_SCAFFOLDING = re.compile(
+    r"(?:Tool (?:Name|Arguments|Description)|Thought|Action(?: Input)?|Observation|Final Answer)"
+    r"\s*:?|[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+
+
 def engine() -> PiiEngine:
     """The process-wide engine (built once: ~2.4 s, mostly importing spaCy and Presidio)."""
     global _engine
@@ -151,6 +159,7 @@ class PiiEngine:
         results = self.analyzer.analyze(text=text, language="en", entities=wanted, score_threshold=threshold)
         # A placeholder we wrote earlier must never be redacted again.
         results = [r for r in results if not PLACEHOLDER.fullmatch(text[r.start:r.end])]
+        results = [r for r in results if not _SCAFFOLDING.fullmatch(text[r.start:r.end].strip())]
         with self._lock:
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
