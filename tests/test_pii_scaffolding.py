@@ -5,7 +5,7 @@ import pytest
 
 pytest.importorskip("presidio_analyzer")
 
-from crewbench.governance.pii import Vault, engine, name_detection  # noqa: E402
+from crewbench.governance.pii import Vault, engine, name_detection
 
 REACT_PROMPT = (
     "Thought: you should always think about what to do\n"
