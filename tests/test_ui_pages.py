@@ -162,6 +162,17 @@ def test_scenarios_run_one_case(ui_env):
     assert len(store.runs(store.experiments()[0]["id"])) == 1
 
 
+def test_scenarios_page_names_a_broken_scenario_and_lists_the_rest(ui_env):
+    root, _ = ui_env
+    broken = root / "scenarios" / "half_written"
+    broken.mkdir()
+    (broken / "scenario.yaml").write_text("name: half_written\ntask_type: [unclosed\n")
+    at = page("scenarios")
+    errors = texts(at, "error").replace("\\", "")  # markdown escapes
+    assert "half_written/scenario.yaml" in errors and "left out" in errors and "malformed YAML" in errors
+    assert "mini_triage" in at.selectbox(key="scenarios:scenario").options
+
+
 def test_run_page_runs_in_background(ui_env):
     _, db = ui_env
     at = page("run")

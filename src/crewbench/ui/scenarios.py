@@ -68,6 +68,9 @@ def render() -> None:
     except CrewbenchError as exc:
         st.error(plain_lines(exc))
         return
+    # A broken scenario is named with its problem, not silently left out of the list.
+    for folder, problem in ws.scenario_problems().items():
+        st.error(f"scenarios/{md(folder)} does not load and is left out: {plain_lines(problem)}")
     if not scenarios:
         st.info("No scenarios in this workspace: add a folder with scenario.yaml under scenarios/.")
         return
