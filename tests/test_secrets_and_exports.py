@@ -73,3 +73,44 @@ def test_resume_with_a_redacted_url_needs_the_environment(monkeypatch):
     llm = make_llm("openai/gpt-4o-mini", base_url="https://bob:REDACTED@llm.example/v1")
     assert "127.0.0.1:9" in str(getattr(llm, "base_url", ""))
     assert getattr(llm, "max_retries", None) == 0
+
+
+# ---------------------------------------------------------------- owner-only files
+def _mode(path) -> int:
+    import stat
+
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_result_exports_are_readable_by_their_owner_only(store, tmp_path, fmt):
+    experiment_id = store.create_experiment(name="e", model="sim:small", config={})
+    stale = tmp_path / f"{experiment_id}.json"
+    stale.write_text("{}")
+    stale.chmod(0o644)  # an earlier export's mode must not survive a rewrite
+    paths = export_results(store, experiment_id, fmt, tmp_path)
+    assert paths and all(_mode(p) == 0o600 for p in paths), [(p.name, oct(_mode(p))) for p in paths]
+
+
+def test_report_is_readable_by_its_owner_only(tmp_path):
+    from crewbench.measure.report import write_report
+
+    path = write_report("<html>the customer's words</html>", tmp_path / "r" / "report.html")
+    assert _mode(path) == 0o600 and "customer" in path.read_text()
+
+
+@pytest.mark.parametrize("fmt,as_zip", [("yaml", False), ("classic", False), ("json", True)])
+def test_exported_files_are_readable_by_their_owner_only(workspace, tmp_path, fmt, as_zip):
+    import os
+
+    from crewbench.exchange.export import export_crew
+
+    result = export_crew(workspace.crew("mini_sequential"), fmt, tmp_path / "out", workspace=workspace,
+                         as_zip=as_zip)
+    files = [result.path] if as_zip else [
+        os.path.join(d, f) for d, _, names in os.walk(tmp_path / "out") for f in names]
+    assert files
+    from pathlib import Path
+
+    loose = [f for f in files if _mode(Path(f)) != 0o600]
+    assert not loose, loose

@@ -37,6 +37,7 @@ from crewbench.exchange.export_common import (
     example_inputs,
 )
 from crewbench.exchange.export_json import definition_dict
+from crewbench.store.private_files import write_private
 
 __all__ = [
     "DEFAULT_MODEL", "FORMATS", "META_PREFIX", "ExportResult", "build_meta", "definition_dict",
@@ -110,7 +111,7 @@ def export_crew(spec: CrewSpec, fmt: str, out_dir: str | Path, *, model: str = D
             for rel, text in sorted(files.items()):
                 archive.writestr(rel if bare else f"{spec.name}/{rel}", text)
         tmp = target.with_suffix(".zip.tmp")
-        tmp.write_bytes(buffer.getvalue())
+        write_private(tmp, buffer.getvalue())
         tmp.replace(target)
         return ExportResult(target, sorted(files), warnings)
     if bare:
@@ -118,7 +119,7 @@ def export_crew(spec: CrewSpec, fmt: str, out_dir: str | Path, *, model: str = D
             str(out_dir / rel): text for rel, text in files.items()})
         for rel, text in files.items():
             (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
-            (out_dir / rel).write_text(text, encoding="utf-8")
+            write_private(out_dir / rel, text)
         return ExportResult(out_dir / f"{spec.name}.{fmt}", sorted(files), warnings)
     target = out_dir / spec.name
     _refuse_existing([target], overwrite)
@@ -127,7 +128,7 @@ def export_crew(spec: CrewSpec, fmt: str, out_dir: str | Path, *, model: str = D
     try:
         for rel, text in files.items():
             (staging / rel).parent.mkdir(parents=True, exist_ok=True)
-            (staging / rel).write_text(text, encoding="utf-8")
+            write_private(staging / rel, text)
         if target.exists():
             shutil.rmtree(target)
         staging.replace(target)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from crewbench import __version__
 from crewbench.errors import ExportError
+from crewbench.store.private_files import open_private, write_private
 
 __all__ = ["export_results"]
 
@@ -38,7 +39,7 @@ def export_results(store, experiment_id: str, fmt: str = "csv", out_dir: str | P
         path = out_dir / f"{stem}.json"
         data = {"simulated": simulated, "exported_by": f"crewbench {__version__}", "experiment": experiment,
                 "runs": [{**r, "llm_calls": llm[r["id"]], "tool_calls": tools[r["id"]]} for r in runs]}
-        path.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+        write_private(path, json.dumps(data, indent=2, default=str))
         return [path]
     header = (f"# simulated: {str(simulated).lower()}; experiment: {experiment['id']}; "
               f"model: {experiment.get('model')}; exported by crewbench {__version__}")
@@ -47,7 +48,7 @@ def export_results(store, experiment_id: str, fmt: str = "csv", out_dir: str | P
                         ("tool_calls", [c for r in runs for c in tools[r["id"]]])):
         columns = list(store.db[table].columns_dict)
         path = out_dir / f"{stem}_{table}.csv"
-        with path.open("w", newline="", encoding="utf-8") as handle:
+        with open_private(path, newline="") as handle:
             handle.write(header + "\n")
             writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
             writer.writeheader()

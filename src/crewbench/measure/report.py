@@ -13,6 +13,7 @@ from typing import Any
 
 from crewbench.measure import charts
 from crewbench.measure.compare import SIM_NOTE, Comparison, compare, outcome_grid, rows, trend
+from crewbench.store.private_files import write_private
 
 __all__ = ["comparison_html", "experiment_report", "write_report"]
 
@@ -117,5 +118,5 @@ def experiment_report(store, selectors: list[str] | str) -> str:
 def write_report(html_text: str, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html_text, encoding="utf-8")
+    write_private(path, html_text)  # a report quotes prompts and answers: owner-only
     return path
