@@ -155,8 +155,9 @@ def run(crew_files, scenario, reps, model, base_url, seed, concurrency, rps, tim
             bar.__exit__(None, None, None)
     click.echo(f"experiment {experiment_id} written to {db_path}")
     _print_summary(store, experiment_id)
-    sys.exit(run_support.finish(store, experiment_id, finished_runs, noise=noise, config=config,
-                                cancelled=cancel.is_set(), max_error_rate=max_error_rate))
+    run_support.exit_with(run_support.finish(store, experiment_id, finished_runs, noise=noise, config=config,
+                                             cancelled=cancel.is_set(), max_error_rate=max_error_rate),
+                          store)
 
 
 def _print_summary(store, experiment_id: str) -> None:

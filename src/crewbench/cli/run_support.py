@@ -4,7 +4,9 @@ budget estimate and error messages that name the endpoint (never its password)."
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
+import sys
 import threading
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -147,3 +149,18 @@ def finish(store, experiment_id: str, runs: list[dict], *, noise, config, cancel
         click.echo(f"recorded provider calls to {config.record}", err=True)
     runs = runs or store.runs(experiment_id)
     return exit_code(runs, cancelled=cancelled or budget_stopped, max_error_rate=max_error_rate)
+
+
+def exit_with(code: int, store) -> None:
+    """End the command with ``code``. When a timed-out run's thread is still blocked in a
+    provider call, end the process at once: its run is recorded and its next call is blocked,
+    and a normal interpreter shutdown would tear CrewAI's executors down under it (tracebacks
+    after the summary, and a wait for the hanging call)."""
+    from crewbench.engine.cancel import abandoned_threads
+
+    if not abandoned_threads():
+        sys.exit(code)
+    store.close()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -27,7 +27,7 @@ from crewbench.definitions.outcomes import Status, classify
 from crewbench.definitions.scenario import Grade
 from crewbench.definitions.workspace import Workspace
 from crewbench.engine.build import BuildOptions, branch_task_names, build_crew
-from crewbench.engine.cancel import attempt_cancel, install_cancel_hooks
+from crewbench.engine.cancel import abandon, attempt_cancel, install_cancel_hooks
 from crewbench.engine.experiment import ExperimentConfig, Progress, config_from_experiment
 from crewbench.engine.library_tools import check_crew_tools
 from crewbench.engine.phases import phase_of, phase_seconds
@@ -231,6 +231,7 @@ class _Experiment:
         if timed_out:
             # From here on the abandoned thread's next LLM or tool call is blocked.
             run_cancel.set()
+            abandon(thread)
             holder["exception"] = RunTimeout(f"run exceeded its {config.timeout_s:g}s timeout")
         if clock is not None and "exception" not in holder and \
                 clock.end() - virtual_start > config.timeout_s:

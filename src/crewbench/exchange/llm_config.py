@@ -25,6 +25,7 @@ from typing import Any
 
 from crewbench.definitions.yamlio import dump_yaml, load_yaml_text
 from crewbench.errors import ExportError
+from crewbench.llm.redact import redact_url
 
 __all__ = ["llm_object", "with_base_url"]
 
@@ -35,7 +36,8 @@ def llm_object(model: str, base_url: str) -> dict[str, str]:
 
 def _check(base_url: str) -> None:
     if not re.match(r"^https?://[^\s/@]+(:\d+)?(/\S*)?$", base_url or ""):
-        raise ExportError(f"base URL {base_url!r} is not an http(s) URL without credentials; "
+        # The URL is shown redacted: a password in it must not reach the terminal or a CI log.
+        raise ExportError(f"base URL {redact_url(base_url)!r} is not an http(s) URL without credentials; "
                           "pass e.g. http://127.0.0.1:8080/v1 (keys go in OPENAI_API_KEY, never in the URL)")
 
 

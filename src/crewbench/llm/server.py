@@ -10,6 +10,7 @@ sent, e.g. that PII was redacted). Everything it answers is simulated.
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 import uuid
@@ -34,7 +35,8 @@ class SimServer:
     """A running endpoint; ``start()`` returns once it accepts connections."""
 
     def __init__(self, *, port: int = 0, profile: str = "small", faults: list[str] | None = None,
-                 latency_scale: float = 0.0, slow_s: float = 2.0, keep_bodies: int = 500):
+                 latency_scale: float = 0.0, slow_s: float = 2.0, keep_bodies: int = 500,
+                 fault_rate: float = 0.0, fault_seed: int = 0):
         from crewbench.llm.sim import SimLLM
 
         base = sim_profile(f"sim:{profile}")
@@ -44,6 +46,12 @@ class SimServer:
         self.faults: deque[str] = deque()
         self.set_faults(faults or [])
         self.slow_s = slow_s
+        if not 0.0 <= fault_rate <= 1.0:
+            raise ValueError(f"fault rate {fault_rate} is not a probability; use 0.0-1.0")
+        # A fault feeder: with no queued fault, a request fails with this probability (half 429,
+        # half 500), seeded so that a reliability probe is repeatable.
+        self.fault_rate = fault_rate
+        self._fault_rng = random.Random(fault_seed)
         self.received: deque[dict] = deque(maxlen=keep_bodies)
         self.stats = {"requests": 0, "429": 0, "500": 0, "slow": 0, "ok": 0}
         self.lock = threading.Lock()
@@ -85,6 +93,8 @@ class SimServer:
             self.received.append(body if size <= MAX_KEPT_BODY_BYTES
                                  else {"_not_kept": f"{size} bytes", "model": body.get("model")})
             fault = self.faults.popleft() if self.faults else None
+            if fault is None and self.fault_rate and self._fault_rng.random() < self.fault_rate:
+                fault = self._fault_rng.choice(("429", "500"))
         if fault == "429":
             with self.lock:
                 self.stats["429"] += 1
