@@ -115,10 +115,22 @@ def _widget(page, testid: str, label: str):
 
 def _choose(page, testid: str, label: str, option: str) -> None:
     """Pick an option in a selectbox or multiselect by typing it and pressing Enter."""
+    from playwright.sync_api import Error as PlaywrightError
+
     box = _widget(page, testid, label)
-    box.locator("input").first.click()
-    box.locator("input").first.fill(option)
-    page.get_by_role("option", name=option, exact=True).first.click()
+    for attempt in range(4):
+        # A rerun can redraw the dropdown under the click on a loaded machine ("element was
+        # detached"): open it again and retry, instead of waiting out one 60 s click.
+        try:
+            box.locator("input").first.click(timeout=15_000)
+            box.locator("input").first.fill(option, timeout=15_000)
+            page.get_by_role("option", name=option, exact=True).first.click(timeout=15_000)
+            break
+        except PlaywrightError:
+            if attempt == 3:
+                raise
+            page.keyboard.press("Escape")
+            _idle(page)
     _idle(page)
 
 
