@@ -11,18 +11,40 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar
 
-from crewbench.definitions.limits import find_bad_value, short_repr
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from crewbench.definitions.limits import find_bad_value, has_lone_surrogate, short_repr
+from crewbench.definitions.models import (
+    Definition,
+    check_in_range,
+    check_json_value,
+    check_text,
+    choice,
+    fail,
+    reraise,
+    validate,
+)
 from crewbench.definitions.toolrefs import check_tool_reference, is_tool_reference
 from crewbench.definitions.yamlio import load_yaml_file
-from crewbench.errors import DefinitionError, UnknownReference
+from crewbench.errors import DefinitionError
 
 __all__ = [
     "AGENT_FIELDS",
     "NAME_PATTERN",
     "PERMISSION_LEVELS",
     "PHASES",
+    "RoleExtras",
+    "RoleModel",
     "RoleSpec",
     "check_json",
     "check_name",
@@ -141,8 +163,103 @@ def _article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
 
 
-def _field_label(key: Any) -> str:
-    return key if isinstance(key, str) else short_repr(key)
+# ---------------------------------------------------------------- the role model
+
+Text = Annotated[str, AfterValidator(check_text)]
+
+
+def _ranged(name: str):
+    low, high = LIMITS[name]
+    return Annotated[int, AfterValidator(check_in_range(low, high))]
+
+
+def _llm(value: Any) -> Any:
+    if isinstance(value, str):
+        return check_text(value)
+    if isinstance(value, dict):
+        return check_json_value(value)
+    raise fail(f"must be a str or dict, got {type(value).__name__} {short_repr(value)}",
+               "write llm as a str or dict")
+
+
+class RoleExtras(Definition):
+    """The ``crewbench:`` block of a role: what CrewAI has no field for."""
+
+    shape_problem = ("must be a mapping", "e.g. crewbench: {phase: execution}")
+    unknown_problem = ("unknown setting", "use one of {fields}")
+    none_is_unset = False
+
+    permissions: list[Annotated[Any, BeforeValidator(choice(PERMISSION_LEVELS, "level", "any"))]] = \
+        Field(default_factory=lambda: ["read"])
+    phase: Annotated[Any, BeforeValidator(choice(PHASES, "phase"))] = "execution"
+    verifies: bool = False
+    description: Text = ""
+    max_tokens: int = Field(default=None)
+
+
+class RoleModel(Definition):
+    """One agent: CrewAI's Agent fields (``AGENT_FIELDS``) plus the ``crewbench:`` block."""
+
+    shape_problem = ("a role must be a mapping, got {type}", "write role, goal and backstory as keys")
+    unknown_problem = ("is not an agent field crewbench knows",
+                       "use one of {fields}, or put crewbench settings under 'crewbench:'")
+    field_list = ", ".join(AGENT_FIELDS)
+    empty_is_unset = frozenset({"crewbench"})
+    required: ClassVar[dict] = {
+        key: ("is missing", "add a non-empty '{name}:'", "is blank", "write the agent's {name} in words")
+        for key in ("role", "goal", "backstory")}
+
+    role: Text
+    goal: Text
+    backstory: Text
+    tools: list[Any] = Field(default_factory=list)
+    llm: Annotated[Any, BeforeValidator(_llm)] = None
+    allow_delegation: bool = False
+    max_iter: _ranged("max_iter") = None
+    max_rpm: _ranged("max_rpm") = None
+    max_execution_time: _ranged("max_execution_time") = None
+    max_retry_limit: _ranged("max_retry_limit") = None
+    verbose: bool = False
+    respect_context_window: bool = True
+    reasoning: bool = False
+    crewbench: RoleExtras = Field(default_factory=RoleExtras)
+    _raw: dict = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_raw(cls, data: Any, handler):
+        model = handler(data)
+        model._raw = data  # the agent's fields in the order the file has them
+        return model
+
+    @field_validator("tools")
+    @classmethod
+    def _tools(cls, tools: list[Any], info: ValidationInfo) -> list[Any]:
+        context = info.context or {}
+        known, allowed = context.get("known_tools"), context.get("allowed_tool_modules")
+        for index, tool in enumerate(tools):
+            at = f"[{index}]"
+            if not isinstance(tool, str) or not tool.strip() or has_lone_surrogate(tool):
+                raise fail("must be a tool name", "write the tool's name as a string", at=at)
+            if allowed is not None and is_tool_reference(tool):
+                try:
+                    check_tool_reference(context.get("source", ""), f"tools{at}", tool, allowed)
+                except DefinitionError as exc:
+                    raise reraise(exc, at) from None
+            if known is not None and ":" not in tool and tool not in known:
+                raise fail(f"unknown tool {short_repr(tool)}",
+                           f"use one of: {', '.join(sorted(known)) or '(no tools are defined)'}",
+                           at=at, kind="unknown")
+        return tools
+
+    def to_spec(self, name: str, source: str) -> RoleSpec:
+        extras = self.crewbench
+        agent = {key: value for key, value in self._raw.items()
+                 if key != "crewbench" and value is not None}
+        return RoleSpec(name=name, agent=agent, permissions=list(extras.permissions),
+                        phase=extras.phase, verifies=extras.verifies,
+                        description=extras.description, max_tokens=extras.max_tokens,
+                        source=source)
 
 
 def parse_role(
@@ -154,78 +271,9 @@ def parse_role(
     With ``allowed_tool_modules`` (a workspace passes its allow-list) a ``module:callable``
     tool whose module is not on it is refused; see ``toolrefs``."""
     source = str(source)
-    if not isinstance(data, dict):
-        raise DefinitionError(
-            source, None, f"a role must be a mapping, got {type(data).__name__}",
-            "write role, goal and backstory as keys",
-        )
-    crewbench = data.get("crewbench") or {}
-    if not isinstance(crewbench, dict):
-        raise DefinitionError(source, "crewbench", "must be a mapping", "e.g. crewbench: {phase: execution}")
-    for key in data:
-        if key != "crewbench" and key not in AGENT_FIELDS:
-            raise DefinitionError(
-                source, _field_label(key), "is not an agent field crewbench knows",
-                f"use one of {', '.join(AGENT_FIELDS)}, or put crewbench settings under 'crewbench:'",
-            )
-    for required in ("role", "goal", "backstory"):
-        value = data.get(required)
-        if value is None or value == "":
-            raise DefinitionError(source, required, "is missing", f"add a non-empty '{required}:'")
-        if isinstance(value, str) and not value.strip():
-            raise DefinitionError(source, required, "is blank", f"write the agent's {required} in words")
-    for key, value in data.items():
-        if key == "crewbench" or value is None:
-            continue
-        check_type(source, key, value, AGENT_FIELDS[key])
-        if key in LIMITS:
-            low, high = LIMITS[key]
-            if not low <= value <= high:
-                raise DefinitionError(
-                    source, key, f"{value} is out of range", f"use a value from {low} to {high}"
-                )
-    tools = data.get("tools") or []
-    for index, tool in enumerate(tools):
-        if not isinstance(tool, str) or not tool.strip():
-            raise DefinitionError(source, f"tools[{index}]", "must be a tool name", "write the tool's name as a string")
-        if allowed_tool_modules is not None and is_tool_reference(tool):
-            check_tool_reference(source, f"tools[{index}]", tool, allowed_tool_modules)
-        if known_tools is not None and ":" not in tool and tool not in known_tools:
-            raise UnknownReference(
-                source, f"tools[{index}]", f"unknown tool {short_repr(tool)}",
-                f"use one of: {', '.join(sorted(known_tools)) or '(no tools are defined)'}",
-            )
-    for key, value in crewbench.items():
-        if key not in CREWBENCH_ROLE_FIELDS:
-            raise DefinitionError(
-                source, f"crewbench.{_field_label(key)}", "unknown setting",
-                f"use one of {', '.join(CREWBENCH_ROLE_FIELDS)}",
-            )
-        check_type(source, f"crewbench.{key}", value, CREWBENCH_ROLE_FIELDS[key])
-    permissions = crewbench.get("permissions", ["read"])
-    for level in permissions:
-        if not isinstance(level, str) or level not in PERMISSION_LEVELS:
-            raise DefinitionError(
-                source, "crewbench.permissions", f"unknown level {short_repr(level)}",
-                f"use any of {', '.join(PERMISSION_LEVELS)}",
-            )
-    phase = crewbench.get("phase", "execution")
-    if phase not in PHASES:
-        raise DefinitionError(source, "crewbench.phase", f"unknown phase {short_repr(phase)}",
-                              f"use one of {', '.join(PHASES)}")
-    agent = {key: value for key, value in data.items() if key != "crewbench" and value is not None}
-    check_json(source, "", agent)
-    check_json(source, "crewbench", crewbench)
-    return RoleSpec(
-        name=name,
-        agent=agent,
-        permissions=list(permissions),
-        phase=phase,
-        verifies=bool(crewbench.get("verifies", False)),
-        description=crewbench.get("description", ""),
-        max_tokens=crewbench.get("max_tokens"),
-        source=source,
-    )
+    model = validate(RoleModel, data, source, known_tools=known_tools,
+                     allowed_tool_modules=allowed_tool_modules)
+    return model.to_spec(name, source)
 
 
 def load_role(path: str | Path, *, known_tools: set[str] | None = None,
