@@ -270,13 +270,15 @@ class CrewModel(Definition):
 
     @field_validator("agents")
     @classmethod
-    def _resolve(cls, agents: dict[str, Any], info: ValidationInfo) -> dict[str, RoleSpec]:
+    def _resolve(cls, agents: dict[str, Any], info: ValidationInfo) -> dict[str, RoleModel | RoleSpec]:
+        """Role references become the loaded ``RoleSpec``; inline agents stay models until
+        ``parse_crew`` pairs them with their text."""
         context = info.context or {}
-        loader, source = context.get("role_loader"), context.get("source", "")
-        resolved: dict[str, RoleSpec] = {}
+        loader = context.get("role_loader")
+        resolved: dict[str, RoleModel | RoleSpec] = {}
         for name, body in agents.items():
             if isinstance(body, RoleModel):
-                resolved[name] = body.to_spec(name, f"{source}: agents.{name}")
+                resolved[name] = body
                 continue
             if loader is None:
                 raise fail(f"role reference {short_repr(body)} cannot be resolved here",
@@ -356,8 +358,10 @@ def parse_crew(
     model = validate(CrewModel, data, source, role_loader=role_loader, known_tools=known_tools,
                      known_scenarios=known_scenarios, allowed_tool_modules=allowed_tool_modules)
     raw_agents = data["agents"]
+    agents = {name: agent.to_spec(name, f"{source}: agents.{name}", raw_agents[name])
+              if isinstance(agent, RoleModel) else agent for name, agent in model.agents.items()}
     return CrewSpec(
-        name=model.name, process=model.process, agents=model.agents,
+        name=model.name, process=model.process, agents=agents,
         tasks=[task.to_spec() for task in model.tasks], scenario=model.scenario,
         description=model.description, inputs=dict(data.get("inputs") or {}),
         manager_agent=model.manager_agent,

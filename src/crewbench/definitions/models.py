@@ -155,18 +155,17 @@ class Definition(BaseModel):
         if not isinstance(data, dict):
             problem, fix = cls.shape_problem
             raise fail(problem.format(type=type(data).__name__), fix)
-        fields = cls.model_fields
-        for key in data:
-            if key not in fields:
-                problem, fix = cls.unknown_problem
-                label = key if isinstance(key, str) else short_repr(key)
-                raise fail(problem, fix.format(fields=cls.field_list or ", ".join(fields)), at=label)
-        if cls.none_is_unset:
+        fields, drop_none, keep_none, drop_empty = _RULES.get(cls) or _rules(cls)
+        if not fields.issuperset(data):
+            key = next(key for key in data if key not in fields)
+            problem, fix = cls.unknown_problem
+            label = key if isinstance(key, str) else short_repr(key)
+            raise fail(problem, fix.format(fields=cls.field_list or ", ".join(cls.model_fields)),
+                       at=label)
+        if drop_none and (None in data.values() or drop_empty):
             data = {key: value for key, value in data.items()
-                    if value is not None or key in cls.keep_none}
-        if cls.empty_is_unset:
-            data = {key: value for key, value in data.items()
-                    if key not in cls.empty_is_unset or _is_set(value)}
+                    if (value is not None or key in keep_none)
+                    and (key not in drop_empty or _is_set(value))}
         for name, (missing, missing_fix, blank, blank_fix) in cls.required.items():
             value = data.get(name)
             if value is None or (isinstance(value, (str, list, dict)) and not value):
@@ -174,6 +173,16 @@ class Definition(BaseModel):
             if isinstance(value, str) and not value.strip():
                 raise fail(blank, blank_fix.format(name=name), at=name)
         return data
+
+
+# Per class, looked up once: ``cls.model_fields`` is a descriptor call on every access.
+_RULES: dict[type, tuple[frozenset[str], bool, frozenset[str], frozenset[str]]] = {}
+
+
+def _rules(cls) -> tuple[frozenset[str], bool, frozenset[str], frozenset[str]]:
+    rules = _RULES[cls] = (frozenset(cls.model_fields), cls.none_is_unset, cls.keep_none,
+                           cls.empty_is_unset)
+    return rules
 
 
 def _is_set(value: Any) -> bool:

@@ -17,10 +17,8 @@ from pydantic import (
     AfterValidator,
     BeforeValidator,
     Field,
-    PrivateAttr,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 from crewbench.definitions.limits import find_bad_value, has_lone_surrogate, short_repr
@@ -223,14 +221,6 @@ class RoleModel(Definition):
     respect_context_window: bool = True
     reasoning: bool = False
     crewbench: RoleExtras = Field(default_factory=RoleExtras)
-    _raw: dict = PrivateAttr(default_factory=dict)
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _keep_raw(cls, data: Any, handler):
-        model = handler(data)
-        model._raw = data  # the agent's fields in the order the file has them
-        return model
 
     @field_validator("tools")
     @classmethod
@@ -252,9 +242,10 @@ class RoleModel(Definition):
                            at=at, kind="unknown")
         return tools
 
-    def to_spec(self, name: str, source: str) -> RoleSpec:
+    def to_spec(self, name: str, source: str, raw: dict[str, Any]) -> RoleSpec:
+        """The validated role, its agent fields taken from ``raw`` in the file's order."""
         extras = self.crewbench
-        agent = {key: value for key, value in self._raw.items()
+        agent = {key: value for key, value in raw.items()
                  if key != "crewbench" and value is not None}
         return RoleSpec(name=name, agent=agent, permissions=list(extras.permissions),
                         phase=extras.phase, verifies=extras.verifies,
@@ -273,7 +264,7 @@ def parse_role(
     source = str(source)
     model = validate(RoleModel, data, source, known_tools=known_tools,
                      allowed_tool_modules=allowed_tool_modules)
-    return model.to_spec(name, source)
+    return model.to_spec(name, source, data)
 
 
 def load_role(path: str | Path, *, known_tools: set[str] | None = None,
