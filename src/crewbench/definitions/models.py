@@ -229,13 +229,15 @@ def check_in_range(low: int, high: int) -> Callable[[int], int]:
     return check
 
 
-def choice(options: tuple[str, ...], noun: str, some: str = "one") -> Callable[[Any], str]:
+def choice(options: tuple[str, ...], noun: str, some: str = "one",
+           fix: str | None = None) -> Callable[[Any], str]:
     """A text that must be one of ``options``, named the way crewbench always named it."""
     allowed = frozenset(options)
+    fix = fix or f"use {some} of {', '.join(options)}"
 
     def check(value: Any) -> str:
         if not isinstance(value, str) or value not in allowed:
-            raise fail(f"unknown {noun} {short_repr(value)}", f"use {some} of {', '.join(options)}")
+            raise fail(f"unknown {noun} {short_repr(value)}", fix)
         return value
 
     return check
