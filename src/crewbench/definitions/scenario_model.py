@@ -110,7 +110,8 @@ class ScenarioModel(Definition):
     input_schema: Annotated[Any, BeforeValidator(_schema("{type: object, properties: {...}}"))] = \
         Field(default_factory=lambda: {"type": "object"})
     output_schema: Annotated[Any, BeforeValidator(_schema("{type: object}"))] = None
-    tools: Annotated[list, BeforeValidator(_tools_shape)] = Field(default_factory=list)
+    tools: Annotated[list, BeforeValidator(_tools_shape)] = Field(default_factory=list,
+                                                                  validate_default=True)
     reference: Any = None
     perturbations: Any = None
     policy: Any = None
