@@ -197,7 +197,7 @@ class TaskModel(Definition):
 
 def _agent_name(key: Any) -> str:
     if not isinstance(key, str):
-        raise fail("an agent name must be text", "quote it, e.g. 'yes': or name it")
+        raise fail("an agent name must be text", "quote it, e.g. 'yes': or name it", key=key)
     return check_identifier("agent name")(key)
 
 

@@ -54,12 +54,15 @@ TAGS = frozenset({"<inline>", "<ref>"})
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
-def fail(problem: str, fix: str, *, at: str = "", kind: str = "definition") -> PydanticCustomError:
-    """The error a check raises: ``at`` continues the field's location (``[2]``, ``.key``)."""
+def fail(problem: str, fix: str, *, at: str = "", kind: str = "definition",
+         key: Any = None) -> PydanticCustomError:
+    """The error a check raises: ``at`` continues the field's location (``[2]``, ``.key``).
+    A check of a mapping's key passes the ``key``: pydantic's location turns ``True`` into 1."""
     # pydantic-core holds these as UTF-8: a lone surrogate from the file would break the error.
-    return PydanticCustomError(ERROR_TYPE, "{problem}",
-                               {"problem": _utf8(problem), "fix": _utf8(fix), "at": _utf8(at),
-                                "kind": kind})
+    context = {"problem": _utf8(problem), "fix": _utf8(fix), "at": _utf8(at), "kind": kind}
+    if key is not None:
+        context["key"] = _utf8(key if isinstance(key, str) else short_repr(key))
+    return PydanticCustomError(ERROR_TYPE, "{problem}", context)
 
 
 def _utf8(text: str) -> str:
@@ -100,8 +103,11 @@ def location(loc: Iterable[Any]) -> str:
 
 def to_definition_error(exc: ValidationError, source: str) -> DefinitionError:
     error = exc.errors(include_url=False)[0]
-    field = location(error["loc"])
     ctx = error.get("ctx") or {}
+    loc = list(error["loc"])
+    if "key" in ctx and "[key]" in loc:
+        loc[loc.index("[key]") - 1] = ctx["key"]
+    field = location(loc)
     if error["type"] == ERROR_TYPE:
         return _KINDS[ctx["kind"]](source, _join(field, ctx["at"]) or None, ctx["problem"],
                                    ctx["fix"] or None)
