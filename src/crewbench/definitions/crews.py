@@ -4,8 +4,9 @@ A crew file has the shape of CrewAI's ``CrewDefinition``: ``agents`` keyed by na
 value is a reference to ``roles/<value>.yaml``, a mapping is an inline agent), ordered
 ``tasks`` with name / description / expected_output / agent / context, ``inputs`` and
 ``manager_agent``; plus ``process`` (sequential | hierarchical | concurrent) and ``scenario``.
-The first problem raises a ``DefinitionError`` naming the file, the field and the fix. This
-module does not import CrewAI.
+``CrewModel`` (strict pydantic, see ``models``) checks it, with the task-graph checks of
+``taskgraph`` as its validator; the first problem raises a ``DefinitionError`` naming the
+file, the field and the fix. This module does not import CrewAI.
 """
 
 from __future__ import annotations

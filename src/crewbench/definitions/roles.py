@@ -2,8 +2,10 @@
 
 A role file is CrewAI's own agent fields (role, goal, backstory, tools, llm, allow_delegation,
 max_iter, ...) plus a ``crewbench:`` block for what CrewAI has no field for (tool permissions
-held, default phase, whether it verifies). The first problem raises a ``DefinitionError``
-naming the file, the field and the fix. This module does not import CrewAI.
+held, default phase, whether it verifies). ``RoleModel`` (a strict pydantic model, see
+``models``) checks it; the first problem raises a ``DefinitionError`` naming the file, the
+field and the fix, and an accepted role is the plain ``RoleSpec`` the rest of crewbench uses.
+This module does not import CrewAI.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pydantic import (
     field_validator,
 )
 
-from crewbench.definitions.limits import find_bad_value, has_lone_surrogate, short_repr
+from crewbench.definitions.limits import has_lone_surrogate, short_repr
 from crewbench.definitions.models import (
     Definition,
     check_in_range,
@@ -44,9 +46,7 @@ __all__ = [
     "RoleExtras",
     "RoleModel",
     "RoleSpec",
-    "check_json",
     "check_name",
-    "check_type",
     "load_role",
     "parse_role",
     "role_key",
@@ -123,42 +123,12 @@ def role_key(text: str | None) -> str:
     return " ".join(str(text or "").lower().replace("_", " ").split())
 
 
-def check_type(path, field_name: str, value: Any, expected, hint: str = "") -> None:
-    if isinstance(value, bool) and expected in (int, (int,)):
-        ok = False
-    else:
-        ok = isinstance(value, expected)
-    if not ok:
-        names = (
-            " or ".join(t.__name__ for t in expected)
-            if isinstance(expected, tuple)
-            else expected.__name__
-        )
-        raise DefinitionError(
-            path,
-            field_name,
-            f"must be {_article(names)} {names}, got {type(value).__name__} {short_repr(value)}",
-            hint or f"write {field_name} as {_article(names)} {names}",
-        )
-
-
-def check_json(path, field_name: str, value: Any) -> None:
-    """Refuse what would fail at run time when the value is hashed, stored or sent as JSON."""
-    bad = find_bad_value(value, field_name)
-    if bad is not None:
-        raise DefinitionError(path, bad[0], bad[1], "use plain text, numbers, lists and mappings")
-
-
 def check_name(source, name: Any, what: str = "file name") -> None:
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
         raise DefinitionError(
             source, None, f"{what} {short_repr(name)} is not a valid identifier",
             "use letters, digits and underscores, not starting with a digit",
         )
-
-
-def _article(word: str) -> str:
-    return "an" if word[:1] in "aeiou" else "a"
 
 
 # ---------------------------------------------------------------- the role model
