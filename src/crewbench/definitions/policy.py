@@ -41,8 +41,14 @@ from pathlib import Path
 from typing import Any
 
 from crewbench.definitions.limits import find_bad_value, short_repr
+from crewbench.definitions.models import validate
+from crewbench.definitions.policy_model import (
+    PII_ENTITIES,
+    STAGES,
+    PolicyModel,
+)
 from crewbench.definitions.yamlio import load_yaml_file
-from crewbench.errors import CrewbenchError, PolicyError
+from crewbench.errors import CrewbenchError, DefinitionError, PolicyError
 
 __all__ = [
     "PII_ENTITIES",
@@ -55,13 +61,7 @@ __all__ = [
     "validate_policies",
 ]
 
-STAGES = ("development", "staging", "canary", "production")
 PRESETS = STAGES
-PII_MODES = ("redact", "detect", "off")
-APPROVAL_MODES = ("batch", "interactive")
-BATCH_DECISIONS = ("deny", "allow", "escalate")
-LEVELS = ("read", "write", "execute")
-PII_ENTITIES = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "UK_NINO", "PERSON")
 
 DEFAULTS: dict[str, Any] = {
     "name": None,
@@ -144,28 +144,6 @@ def _fail(source, field: str | None, problem: str, fix: str) -> PolicyError:
     return PolicyError(f"{where}: {problem} — {fix}")
 
 
-def _check_bucket(source, field: str, value: Any) -> None:
-    if value is None:
-        return
-    if not isinstance(value, dict) or set(value) - {"rate_per_s", "burst"}:
-        raise _fail(source, field, "must be a mapping with rate_per_s and burst", "e.g. {rate_per_s: 5, burst: 20}, or null for no limit")
-    rate, burst = value.get("rate_per_s"), value.get("burst")
-    if not isinstance(rate, (int, float)) or isinstance(rate, bool) or rate <= 0:
-        raise _fail(source, f"{field}.rate_per_s", f"{short_repr(rate)} is not a positive number", "give tokens per second, e.g. 5")
-    if not isinstance(burst, (int, float)) or isinstance(burst, bool) or burst < 1:
-        raise _fail(source, f"{field}.burst", f"{short_repr(burst)} is not a number of at least 1", "give the bucket size, e.g. 20")
-
-
-def _check_rule(source, field: str, rule: Any) -> None:
-    if rule in ("always", "never"):
-        return
-    if isinstance(rule, dict) and len(rule) == 1 and next(iter(rule)) in ("output_field", "case_tag") \
-            and isinstance(next(iter(rule.values())), str):
-        return
-    raise _fail(source, field, f"unknown high-risk rule {short_repr(rule)}",
-                "use always, never, {output_field: NAME} or {case_tag: TAG}")
-
-
 def parse_policy(raw: Any, *, name: str, source: str | Path = "<policy>", base: dict | None = None) -> Policy:
     """Validate one policy mapping (merged over ``base``); the first problem raises PolicyError."""
     if not isinstance(raw, dict):
@@ -205,58 +183,10 @@ def parse_policy(raw: Any, *, name: str, source: str | Path = "<policy>", base: 
     data = _merge(base or DEFAULTS, {k: v for k, v in raw.items()
                                      if k != "extends" and not (k in _SECTIONS and v is None)})
     data["name"] = name
-    if data["stage"] not in STAGES:
-        raise _fail(source, "stage", f"unknown stage {short_repr(data['stage'])}", f"use one of {', '.join(STAGES)}")
-    for dotted in _BOOLEANS:
-        section, _, key = dotted.rpartition(".")
-        value = data[section][key] if section else data[key]
-        if not isinstance(value, bool):
-            raise _fail(source, dotted, f"must be true or false, got {short_repr(value)}", "write true or false")
-    pii = data["input"]["pii"]
-    if pii.get("mode") not in PII_MODES:
-        raise _fail(source, "input.pii.mode", f"unknown mode {short_repr(pii.get('mode'))}", f"use one of {', '.join(PII_MODES)}")
-    entities = pii.get("entities") or []
-    if not isinstance(entities, list):
-        raise _fail(source, "input.pii.entities", "must be a list of entity names", "e.g. [EMAIL_ADDRESS, PHONE_NUMBER]")
-    unknown = [e for e in entities if e not in PII_ENTITIES]
-    if unknown:
-        raise _fail(source, "input.pii.entities", f"unknown entity {short_repr(unknown[0])}", f"use any of {', '.join(PII_ENTITIES)}")
-    threshold = pii.get("score_threshold")
-    if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or not 0 <= threshold <= 1:
-        raise _fail(source, "input.pii.score_threshold", f"{short_repr(threshold)} is not between 0 and 1", "e.g. 0.35")
-    restore = pii.get("restore_for_tools") or []
-    if not isinstance(restore, list) or not all(isinstance(tool, str) for tool in restore):
-        raise _fail(source, "input.pii.restore_for_tools", "must be a list of tool names", "e.g. [crm_update]")
-    rate = data["input"]["rate_limit"]
-    if not isinstance(rate, dict) or set(rate) - {"per_user", "per_session", "max_wait_s"}:
-        raise _fail(source, "input.rate_limit", "unknown settings", "use per_user, per_session and max_wait_s")
-    _check_bucket(source, "input.rate_limit.per_user", rate.get("per_user"))
-    _check_bucket(source, "input.rate_limit.per_session", rate.get("per_session"))
-    wait = rate.get("max_wait_s", 0)
-    if not isinstance(wait, (int, float)) or isinstance(wait, bool) or not 0 <= wait <= 3600:
-        raise _fail(source, "input.rate_limit.max_wait_s", "must be a number of seconds from 0 to 3600", "e.g. 0.5")
-    tools = data["tools"]
-    if tools["undeclared_level"] not in LEVELS:
-        raise _fail(source, "tools.undeclared_level", f"unknown level {short_repr(tools['undeclared_level'])}", f"use one of {', '.join(LEVELS)}")
-    approvals = tools["approvals"]
-    if not isinstance(approvals, dict) or set(approvals) - {"mode", "batch_decision", "timeout_s"}:
-        raise _fail(source, "tools.approvals", "unknown settings", "use mode, batch_decision and timeout_s")
-    if approvals["mode"] not in APPROVAL_MODES:
-        raise _fail(source, "tools.approvals.mode", f"unknown mode {short_repr(approvals['mode'])}", "use batch or interactive")
-    if approvals["batch_decision"] not in BATCH_DECISIONS:
-        raise _fail(source, "tools.approvals.batch_decision", f"unknown decision {short_repr(approvals['batch_decision'])}",
-                    "use deny, allow or escalate")
-    timeout = approvals["timeout_s"]
-    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not 0 < timeout <= 86_400:
-        raise _fail(source, "tools.approvals.timeout_s", "must be 0 < seconds ≤ 86400", "e.g. 120")
-    output = data["output"]
-    retries = output["guardrail_max_retries"]
-    if not isinstance(retries, int) or isinstance(retries, bool) or not 0 <= retries <= 10:
-        raise _fail(source, "output.guardrail_max_retries", f"{short_repr(retries)} is out of range", "use 0 to 10")
-    if not isinstance(output["human_review"], dict):
-        raise _fail(source, "output.human_review", "must map scenario names to rules", "e.g. {research_assistant: always}")
-    for scenario, rule in output["human_review"].items():
-        _check_rule(source, f"output.human_review.{scenario}", rule)
+    try:
+        validate(PolicyModel, data, str(source))
+    except DefinitionError as exc:
+        raise PolicyError(str(exc)) from None
     return Policy(name=name, data=data, source=str(source))
 
 

@@ -2,8 +2,10 @@
 
 A role file is CrewAI's own agent fields (role, goal, backstory, tools, llm, allow_delegation,
 max_iter, ...) plus a ``crewbench:`` block for what CrewAI has no field for (tool permissions
-held, default phase, whether it verifies). The first problem raises a ``DefinitionError``
-naming the file, the field and the fix. This module does not import CrewAI.
+held, default phase, whether it verifies). ``RoleModel`` (a strict pydantic model, see
+``models``) checks it; the first problem raises a ``DefinitionError`` naming the file, the
+field and the fix, and an accepted role is the plain ``RoleSpec`` the rest of crewbench uses.
+This module does not import CrewAI.
 """
 
 from __future__ import annotations
@@ -11,22 +13,40 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar
 
-from crewbench.definitions.limits import find_bad_value, short_repr
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
+
+from crewbench.definitions.limits import has_lone_surrogate, short_repr
+from crewbench.definitions.models import (
+    Definition,
+    check_in_range,
+    check_json_value,
+    check_text,
+    choice,
+    fail,
+    reraise,
+    validate,
+)
 from crewbench.definitions.toolrefs import check_tool_reference, is_tool_reference
 from crewbench.definitions.yamlio import load_yaml_file
-from crewbench.errors import DefinitionError, UnknownReference
+from crewbench.errors import DefinitionError
 
 __all__ = [
     "AGENT_FIELDS",
     "NAME_PATTERN",
     "PERMISSION_LEVELS",
     "PHASES",
+    "RoleExtras",
+    "RoleModel",
     "RoleSpec",
-    "check_json",
     "check_name",
-    "check_type",
     "load_role",
     "parse_role",
     "role_key",
@@ -103,32 +123,6 @@ def role_key(text: str | None) -> str:
     return " ".join(str(text or "").lower().replace("_", " ").split())
 
 
-def check_type(path, field_name: str, value: Any, expected, hint: str = "") -> None:
-    if isinstance(value, bool) and expected in (int, (int,)):
-        ok = False
-    else:
-        ok = isinstance(value, expected)
-    if not ok:
-        names = (
-            " or ".join(t.__name__ for t in expected)
-            if isinstance(expected, tuple)
-            else expected.__name__
-        )
-        raise DefinitionError(
-            path,
-            field_name,
-            f"must be {_article(names)} {names}, got {type(value).__name__} {short_repr(value)}",
-            hint or f"write {field_name} as {_article(names)} {names}",
-        )
-
-
-def check_json(path, field_name: str, value: Any) -> None:
-    """Refuse what would fail at run time when the value is hashed, stored or sent as JSON."""
-    bad = find_bad_value(value, field_name)
-    if bad is not None:
-        raise DefinitionError(path, bad[0], bad[1], "use plain text, numbers, lists and mappings")
-
-
 def check_name(source, name: Any, what: str = "file name") -> None:
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
         raise DefinitionError(
@@ -137,12 +131,96 @@ def check_name(source, name: Any, what: str = "file name") -> None:
         )
 
 
-def _article(word: str) -> str:
-    return "an" if word[:1] in "aeiou" else "a"
+# ---------------------------------------------------------------- the role model
+
+Text = Annotated[str, AfterValidator(check_text)]
 
 
-def _field_label(key: Any) -> str:
-    return key if isinstance(key, str) else short_repr(key)
+def _ranged(name: str):
+    low, high = LIMITS[name]
+    return Annotated[int, AfterValidator(check_in_range(low, high))]
+
+
+def _llm(value: Any) -> Any:
+    if isinstance(value, str):
+        return check_text(value)
+    if isinstance(value, dict):
+        return check_json_value(value)
+    raise fail(f"must be a str or dict, got {type(value).__name__} {short_repr(value)}",
+               "write llm as a str or dict")
+
+
+class RoleExtras(Definition):
+    """The ``crewbench:`` block of a role: what CrewAI has no field for."""
+
+    shape_problem = ("must be a mapping", "e.g. crewbench: {phase: execution}")
+    unknown_problem = ("unknown setting", "use one of {fields}")
+    none_is_unset = False
+
+    permissions: list[Annotated[Any, BeforeValidator(choice(PERMISSION_LEVELS, "level", "any"))]] = \
+        Field(default_factory=lambda: ["read"])
+    phase: Annotated[Any, BeforeValidator(choice(PHASES, "phase"))] = "execution"
+    verifies: bool = False
+    description: Text = ""
+    max_tokens: int = Field(default=None)
+
+
+class RoleModel(Definition):
+    """One agent: CrewAI's Agent fields (``AGENT_FIELDS``) plus the ``crewbench:`` block."""
+
+    shape_problem = ("a role must be a mapping, got {type}", "write role, goal and backstory as keys")
+    unknown_problem = ("is not an agent field crewbench knows",
+                       "use one of {fields}, or put crewbench settings under 'crewbench:'")
+    field_list = ", ".join(AGENT_FIELDS)
+    empty_is_unset = frozenset({"crewbench"})
+    required: ClassVar[dict] = {
+        key: ("is missing", "add a non-empty '{name}:'", "is blank", "write the agent's {name} in words")
+        for key in ("role", "goal", "backstory")}
+
+    role: Text
+    goal: Text
+    backstory: Text
+    tools: list[Any] = Field(default_factory=list)
+    llm: Annotated[Any, BeforeValidator(_llm)] = None
+    allow_delegation: bool = False
+    max_iter: _ranged("max_iter") = None
+    max_rpm: _ranged("max_rpm") = None
+    max_execution_time: _ranged("max_execution_time") = None
+    max_retry_limit: _ranged("max_retry_limit") = None
+    verbose: bool = False
+    respect_context_window: bool = True
+    reasoning: bool = False
+    crewbench: RoleExtras = Field(default_factory=RoleExtras)
+
+    @field_validator("tools")
+    @classmethod
+    def _tools(cls, tools: list[Any], info: ValidationInfo) -> list[Any]:
+        context = info.context or {}
+        known, allowed = context.get("known_tools"), context.get("allowed_tool_modules")
+        for index, tool in enumerate(tools):
+            at = f"[{index}]"
+            if not isinstance(tool, str) or not tool.strip() or has_lone_surrogate(tool):
+                raise fail("must be a tool name", "write the tool's name as a string", at=at)
+            if allowed is not None and is_tool_reference(tool):
+                try:
+                    check_tool_reference(context.get("source", ""), f"tools{at}", tool, allowed)
+                except DefinitionError as exc:
+                    raise reraise(exc, at) from None
+            if known is not None and ":" not in tool and tool not in known:
+                raise fail(f"unknown tool {short_repr(tool)}",
+                           f"use one of: {', '.join(sorted(known)) or '(no tools are defined)'}",
+                           at=at, kind="unknown")
+        return tools
+
+    def to_spec(self, name: str, source: str, raw: dict[str, Any]) -> RoleSpec:
+        """The validated role, its agent fields taken from ``raw`` in the file's order."""
+        extras = self.crewbench
+        agent = {key: value for key, value in raw.items()
+                 if key != "crewbench" and value is not None}
+        return RoleSpec(name=name, agent=agent, permissions=list(extras.permissions),
+                        phase=extras.phase, verifies=extras.verifies,
+                        description=extras.description, max_tokens=extras.max_tokens,
+                        source=source)
 
 
 def parse_role(
@@ -154,78 +232,9 @@ def parse_role(
     With ``allowed_tool_modules`` (a workspace passes its allow-list) a ``module:callable``
     tool whose module is not on it is refused; see ``toolrefs``."""
     source = str(source)
-    if not isinstance(data, dict):
-        raise DefinitionError(
-            source, None, f"a role must be a mapping, got {type(data).__name__}",
-            "write role, goal and backstory as keys",
-        )
-    crewbench = data.get("crewbench") or {}
-    if not isinstance(crewbench, dict):
-        raise DefinitionError(source, "crewbench", "must be a mapping", "e.g. crewbench: {phase: execution}")
-    for key in data:
-        if key != "crewbench" and key not in AGENT_FIELDS:
-            raise DefinitionError(
-                source, _field_label(key), "is not an agent field crewbench knows",
-                f"use one of {', '.join(AGENT_FIELDS)}, or put crewbench settings under 'crewbench:'",
-            )
-    for required in ("role", "goal", "backstory"):
-        value = data.get(required)
-        if value is None or value == "":
-            raise DefinitionError(source, required, "is missing", f"add a non-empty '{required}:'")
-        if isinstance(value, str) and not value.strip():
-            raise DefinitionError(source, required, "is blank", f"write the agent's {required} in words")
-    for key, value in data.items():
-        if key == "crewbench" or value is None:
-            continue
-        check_type(source, key, value, AGENT_FIELDS[key])
-        if key in LIMITS:
-            low, high = LIMITS[key]
-            if not low <= value <= high:
-                raise DefinitionError(
-                    source, key, f"{value} is out of range", f"use a value from {low} to {high}"
-                )
-    tools = data.get("tools") or []
-    for index, tool in enumerate(tools):
-        if not isinstance(tool, str) or not tool.strip():
-            raise DefinitionError(source, f"tools[{index}]", "must be a tool name", "write the tool's name as a string")
-        if allowed_tool_modules is not None and is_tool_reference(tool):
-            check_tool_reference(source, f"tools[{index}]", tool, allowed_tool_modules)
-        if known_tools is not None and ":" not in tool and tool not in known_tools:
-            raise UnknownReference(
-                source, f"tools[{index}]", f"unknown tool {short_repr(tool)}",
-                f"use one of: {', '.join(sorted(known_tools)) or '(no tools are defined)'}",
-            )
-    for key, value in crewbench.items():
-        if key not in CREWBENCH_ROLE_FIELDS:
-            raise DefinitionError(
-                source, f"crewbench.{_field_label(key)}", "unknown setting",
-                f"use one of {', '.join(CREWBENCH_ROLE_FIELDS)}",
-            )
-        check_type(source, f"crewbench.{key}", value, CREWBENCH_ROLE_FIELDS[key])
-    permissions = crewbench.get("permissions", ["read"])
-    for level in permissions:
-        if not isinstance(level, str) or level not in PERMISSION_LEVELS:
-            raise DefinitionError(
-                source, "crewbench.permissions", f"unknown level {short_repr(level)}",
-                f"use any of {', '.join(PERMISSION_LEVELS)}",
-            )
-    phase = crewbench.get("phase", "execution")
-    if phase not in PHASES:
-        raise DefinitionError(source, "crewbench.phase", f"unknown phase {short_repr(phase)}",
-                              f"use one of {', '.join(PHASES)}")
-    agent = {key: value for key, value in data.items() if key != "crewbench" and value is not None}
-    check_json(source, "", agent)
-    check_json(source, "crewbench", crewbench)
-    return RoleSpec(
-        name=name,
-        agent=agent,
-        permissions=list(permissions),
-        phase=phase,
-        verifies=bool(crewbench.get("verifies", False)),
-        description=crewbench.get("description", ""),
-        max_tokens=crewbench.get("max_tokens"),
-        source=source,
-    )
+    model = validate(RoleModel, data, source, known_tools=known_tools,
+                     allowed_tool_modules=allowed_tool_modules)
+    return model.to_spec(name, source, data)
 
 
 def load_role(path: str | Path, *, known_tools: set[str] | None = None,

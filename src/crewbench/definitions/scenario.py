@@ -37,25 +37,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crewbench.definitions.library_tools import (
-    definition_files,
-    is_library_item,
-    library_content_files,
-    parse_library_tool,
-)
+from crewbench.definitions.library_tools import library_content_files
 from crewbench.definitions.limits import find_bad_value, short_repr
-from crewbench.definitions.roles import NAME_PATTERN, PERMISSION_LEVELS
+from crewbench.definitions.models import validate
+from crewbench.definitions.scenario_model import SCENARIO_FIELDS, ScenarioModel
 from crewbench.definitions.yamlio import load_yaml_file, read_definition_text
 from crewbench.errors import DefinitionError, ScenarioError
 
 __all__ = ["Case", "Grade", "Scenario", "ToolDecl", "load_scenario", "load_scenario_module"]
 
 DIFFICULTIES = ("easy", "medium", "hard")
-SCENARIO_FIELDS = {
-    "name", "description", "task_type", "input_schema", "output_schema", "cases", "grader",
-    "sim", "judge_rubric", "tools", "reference", "perturbations", "policy", "escalation",
-    "graders", "source",
-}
 
 
 @dataclass(frozen=True)
@@ -295,117 +286,23 @@ def load_scenario(folder: str | Path) -> Scenario:
     folder = Path(folder)
     source = folder / "scenario.yaml"
     data = load_yaml_file(source)
-    if not isinstance(data, dict):
-        raise DefinitionError(source, None, "must be a mapping", "see the scenario format in the README")
-    for key in data:
-        if key not in SCENARIO_FIELDS:
-            raise DefinitionError(source, key, "is not a scenario field", f"use one of {', '.join(sorted(SCENARIO_FIELDS))}")
-    name = data.get("name") or folder.name
-    if not isinstance(name, str) or not NAME_PATTERN.match(name):
-        raise DefinitionError(source, "name", f"{short_repr(name)} is not a valid identifier",
-                              "use letters, digits and underscores")
-    if not data.get("cases"):
-        raise DefinitionError(source, "cases", "is missing", "add 'cases:'")
+    checked = data
+    if isinstance(data, dict):
+        # Unknown keys are named first; then nothing below may meet a date or a non-text key.
+        bad = find_bad_value(data) if all(key in SCENARIO_FIELDS for key in data) else None
+        if bad is not None:
+            raise DefinitionError(source, bad[0] or None, bad[1], "use plain text, numbers, lists and mappings")
+        checked = {**data, "name": data.get("name") or folder.name}
+    model = validate(ScenarioModel, checked, str(source), folder=folder, raw=data)
     graders_config = None
     if data.get("graders") is not None:
         from crewbench.scoring.configured import parse_graders
 
-        if data.get("grader"):
-            raise DefinitionError(source, "grader", "give either 'grader:' or 'graders:', not both",
-                                  f"add {{type: python, entry: {data['grader']}}} to graders")
         graders_config = parse_graders(data["graders"], source)
-    elif not data.get("grader"):
-        raise DefinitionError(source, "grader", "is missing",
-                              "add 'grader: graders.py:grade' or a 'graders:' list of rules")
-    bad = find_bad_value(data)
-    if bad is not None:
-        raise DefinitionError(source, bad[0] or None, bad[1], "use plain text, numbers, lists and mappings")
-    _check_file_name(source, "cases", data["cases"], "cases.yaml")
-    if data.get("grader"):
-        _check_entry(source, "grader", data["grader"], "graders.py:grade")
-    if data.get("sim") is not None:
-        _check_file_name(source, "sim", data["sim"], "sim.py")
-    for key in ("description", "task_type", "judge_rubric"):
-        if data.get(key) is not None and not isinstance(data[key], str):
-            raise DefinitionError(source, key, f"must be text, got {type(data[key]).__name__}", "write it as text")
-    input_schema = data.get("input_schema") or {"type": "object"}
-    if not isinstance(input_schema, dict):
-        raise DefinitionError(source, "input_schema", "must be a JSON schema mapping", "e.g. {type: object, properties: {...}}")
-    _check_schema(source, "input_schema", input_schema)
-    output_schema = data.get("output_schema")
-    if output_schema is not None:
-        if not isinstance(output_schema, dict):
-            raise DefinitionError(source, "output_schema", "must be a JSON schema mapping", "e.g. {type: object}")
-        _check_schema(source, "output_schema", output_schema)
-    raw_tools = data.get("tools") or []
-    if not isinstance(raw_tools, list):
-        raise DefinitionError(source, "tools", "must be a list of tools", "e.g. - {name: kb_search, entry: tools.py:KBSearchTool}")
-    tools: dict[str, ToolDecl] = {}
-    for index, item in enumerate(raw_tools):
-        where = f"tools[{index}]"
-        if not isinstance(item, dict) or not item.get("name") or not (item.get("entry") or is_library_item(item)):
-            raise DefinitionError(source, where, "a tool needs 'name' and 'entry' (or 'library:' / 'knowledge:')",
-                                  "e.g. {name: kb_search, entry: tools.py:KBSearchTool} or {name: read_file, library: FileReadTool}")
-        if not isinstance(item["name"], str) or not NAME_PATTERN.match(item["name"]):
-            raise DefinitionError(source, f"{where}.name", f"{short_repr(item['name'])} is not a valid tool name",
-                                  "use letters, digits and underscores")
-        if item["name"] in tools:
-            raise DefinitionError(source, f"{where}.name", f"duplicate tool {item['name']!r}", "give each tool its own name")
-        if is_library_item(item):  # crewai-tools by name, or the knowledge search (library_tools.py)
-            tools[item["name"]] = parse_library_tool(source, where, item, scenario=name, folder=folder,
-                                                     hidden=definition_files(data, folder))
-            continue
-        _check_entry(source, f"{where}.entry", item["entry"], "tools.py:KBSearchTool")
-        if not isinstance(item.get("description", ""), str):
-            raise DefinitionError(source, f"{where}.description", "must be text", "write it as text")
-        permission = item.get("permission", "read")
-        if not isinstance(permission, str) or permission not in PERMISSION_LEVELS:
-            raise DefinitionError(source, f"{where}.permission", f"unknown level {short_repr(permission)}",
-                                  f"use one of {', '.join(PERMISSION_LEVELS)}")
-        destructive = item.get("destructive", False)
-        if not isinstance(destructive, bool):
-            raise DefinitionError(source, f"{where}.destructive", "must be true or false", "write true or false")
-        tools[item["name"]] = ToolDecl(
-            name=item["name"], entry=item["entry"], permission=permission, destructive=destructive,
-            description=item.get("description", ""), scenario=name, folder=folder,
-        )
     return Scenario(
-        name=name, folder=folder, description=data.get("description", ""),
-        task_type=data.get("task_type", name), input_schema=input_schema,
-        output_schema=output_schema, tools=tools, cases_file=data["cases"],
+        name=model.name, folder=folder, description=data.get("description", ""),
+        task_type=data.get("task_type", model.name), input_schema=model.input_schema,
+        output_schema=model.output_schema, tools=model.tools, cases_file=data["cases"],
         grader_entry=data.get("grader") or "", sim_entry=data.get("sim"),
         judge_rubric=data.get("judge_rubric"), raw=data, graders_config=graders_config,
     )
-
-
-def _check_file_name(source: Path, field_name: str, value: Any, example: str) -> None:
-    """A file beside scenario.yaml: text, relative, never climbing out of the folder."""
-    if not isinstance(value, str) or not value.strip():
-        raise DefinitionError(source, field_name, f"must be a file name, got {short_repr(value)}",
-                              f"e.g. {field_name}: {example}")
-    parts = Path(value).parts
-    if Path(value).is_absolute() or ".." in parts or "\\" in value or "\x00" in value:
-        raise DefinitionError(source, field_name, f"{short_repr(value)} is outside the scenario folder",
-                              "name a file inside the scenario's own folder")
-
-
-def _check_entry(source: Path, field_name: str, value: Any, example: str) -> None:
-    """A Python entry 'file.py:name' inside the scenario folder."""
-    if not isinstance(value, str) or value.count(":") != 1:
-        raise DefinitionError(source, field_name, f"entry {short_repr(value)} must look like 'file.py:name'",
-                              f"e.g. {example}")
-    filename, attribute = value.split(":")
-    _check_file_name(source, field_name, filename, example.split(":")[0])
-    if not filename.endswith(".py") or not attribute.isidentifier():
-        raise DefinitionError(source, field_name, f"entry {short_repr(value)} must look like 'file.py:name'",
-                              f"e.g. {example}")
-
-
-def _check_schema(source: Path, field_name: str, schema: dict) -> None:
-    required = schema.get("required", [])
-    if not isinstance(required, list) or not all(isinstance(key, str) for key in required):
-        raise DefinitionError(source, f"{field_name}.required", "must be a list of field names",
-                              "e.g. required: [message]")
-    if not isinstance(schema.get("properties", {}), dict):
-        raise DefinitionError(source, f"{field_name}.properties", "must be a mapping of field schemas",
-                              "e.g. properties: {message: {type: string}}")

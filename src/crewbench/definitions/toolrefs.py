@@ -13,13 +13,13 @@ Tools declared by the workspace's own scenarios are used by name and need no all
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import yaml
 
 from crewbench.definitions.limits import short_repr
+from crewbench.definitions.settings import load_settings
 from crewbench.errors import DefinitionError
 
 __all__ = [
@@ -47,7 +47,7 @@ def reference_module(name: str) -> str:
 
 def allowed_tool_modules(root: str | Path | None) -> frozenset[str]:
     """The user's allow-list: the workspace settings file plus the environment variable."""
-    modules = {m.strip() for m in os.environ.get(ENV_VAR, "").split(",") if m.strip()}
+    modules = set(load_settings().tool_modules())
     if root is not None:
         path = Path(root) / SETTINGS_FILE
         if path.is_file():

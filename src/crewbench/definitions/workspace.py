@@ -20,6 +20,7 @@ from crewbench.definitions.config import (
 )
 from crewbench.definitions.library_tools import is_library_decl
 from crewbench.definitions.scenario import Scenario, ToolDecl, load_scenario
+from crewbench.definitions.settings import load_settings
 from crewbench.definitions.toolrefs import SETTINGS_FILE, allowed_tool_modules
 from crewbench.definitions.yamlio import dump_yaml
 from crewbench.errors import CrewbenchError, DefinitionError, UnknownReference
@@ -35,7 +36,7 @@ class Problem:
 
 class Workspace:
     def __init__(self, root: str | Path | None = None):
-        self.root = Path(root or os.environ.get("CREWBENCH_WORKSPACE") or Path.cwd()).resolve()
+        self.root = load_settings().workspace_root(root)
         self._scenarios: dict[str, Scenario] | None = None
         self._broken_scenarios: dict[str, CrewbenchError] = {}
 

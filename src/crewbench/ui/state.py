@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
+from crewbench.definitions.settings import load_settings
 from crewbench.definitions.workspace import Workspace
 from crewbench.errors import CrewbenchError, DefinitionError
 from crewbench.store.store import Store
@@ -34,11 +33,11 @@ log = logging.getLogger("crewbench.ui")
 
 def db_path() -> str:
     """runs.db path: $CREWBENCH_DB, else ./runs.db (absolute, so the cache key is stable)."""
-    return str(Path(os.environ.get(DB_ENV) or "runs.db").resolve())
+    return str(load_settings().db_path())
 
 
 def workspace_root() -> str:
-    return str(Path(os.environ.get("CREWBENCH_WORKSPACE") or Path.cwd()).resolve())
+    return str(load_settings().workspace_root())
 
 
 @st.cache_resource(show_spinner=False)
