@@ -61,7 +61,7 @@ def _load(fmt: str, root: Path, name: str):
 def test_export_with_base_url_loads_and_kicks_off_against_the_server(workspace, tmp_path, server, fmt):
     crew_name = "mini_sequential"
     files = with_base_url(render_export(workspace.crew(crew_name), fmt, model=MODEL, workspace=workspace),
-                          fmt, MODEL, server.base_url)
+                          fmt, MODEL, server.base_url, max_tokens=64)
     text = "\n".join(files.values())
     assert "local-any" not in text, "no key is ever written"
     crew = _load(fmt, _write(files, tmp_path / fmt), crew_name)
@@ -70,6 +70,9 @@ def test_export_with_base_url_loads_and_kicks_off_against_the_server(workspace, 
     output = crew.kickoff(inputs={"message": "Your export API returns HTTP 500 for every request."})
     assert str(output).strip()
     assert server.stats["ok"] >= len(crew.tasks), "every task called the server"
+    # The run's output cap travels with the project: every request the provider sent carries it.
+    caps = {body.get("max_tokens", body.get("max_completion_tokens")) for body in server.received}
+    assert caps == {64}, caps
 
 
 def test_without_base_url_the_export_is_unchanged(workspace):

@@ -164,3 +164,36 @@ def test_a_context_overflow_on_a_real_server_is_not_retried(tmp_path):
     assert run["status"] == "error" and run["attempts"] == 1, "an overflow is never retried unchanged"
     assert result.returncode == 4, output
     assert "context limit (failure cause context_overflow)" in output
+
+
+_KICKOFF = """
+import json, sys
+from crewbench.compat import hygiene
+hygiene.apply()  # CrewAI offline: telemetry off, its files in a throwaway home
+from crewai.project.crew_loader import load_crew
+crew, inputs = load_crew(sys.argv[1])
+output = crew.kickoff(inputs=inputs)
+print(json.dumps({"raw": str(output), "base_urls": sorted({a.llm.base_url for a in crew.agents}),
+                  "inputs": inputs, "tasks": len(crew.tasks)}))
+"""
+
+
+def test_the_exported_project_loads_and_kicks_off_in_crewai_against_the_same_server(local_server, tmp_path):
+    """`crewbench export --base-url` writes the LLM the way CrewAI's own loader honours; the
+    project then runs in plain CrewAI (no crewbench in the loop) against llama.cpp."""
+    exported = subprocess.run(
+        [sys.executable, "-m", "crewbench", "export", "mini_sequential", "--format", "jsonc",
+         "--model", f"openai/{ALIAS}", "--base-url", local_server, "--max-tokens", "32",
+         "--out", str(tmp_path / "export"), "--workspace", str(REPO)],
+        check=False, capture_output=True, text=True, env=_env(tmp_path), cwd=tmp_path, timeout=120)
+    assert exported.returncode == 0, exported.stderr
+    project = tmp_path / "export" / "mini_sequential"
+    env = dict(_env(tmp_path), OPENAI_API_KEY="local-any")  # any key will do for a local server
+    kicked = subprocess.run([sys.executable, "-c", _KICKOFF, str(project / "crew.jsonc")],
+                            check=False, capture_output=True, text=True, env=env, cwd=project, timeout=300)
+    assert kicked.returncode == 0, kicked.stderr[-3000:]
+    result = json.loads(kicked.stdout.strip().splitlines()[-1])
+    assert result["base_urls"] == [local_server]
+    assert result["inputs"].get("message"), "the export carries a runnable example input"
+    assert result["raw"].strip(), "the real model answered the last task"
+    assert "local-any" not in "".join(p.read_text() for p in project.rglob("*") if p.is_file())

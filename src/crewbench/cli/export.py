@@ -37,12 +37,15 @@ def _workspace(root: Path | None):
 @click.option("--base-url", default=None,
               help="OpenAI-compatible server the agents' model is reached at (e.g. a local "
                    "llama.cpp or vLLM); written into the project, never a key.")
+@click.option("--max-tokens", default=1024, show_default=True, type=click.IntRange(min=0),
+              help="With --base-url: cap on output tokens per call, written into the project's LLM "
+                   "as crewbench run applies it (0 = none).")
 @click.option("--zip", "as_zip", is_flag=True, help="Write one .zip instead of a folder.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("export"),
               show_default=True, help="Folder to write the export into.")
 @click.option("--overwrite", is_flag=True, help="Replace an earlier export of the same crew.")
 @_workspace_option
-def export_cmd(crew, fmt, model, base_url, as_zip, out_dir, overwrite, workspace_root):
+def export_cmd(crew, fmt, model, base_url, max_tokens, as_zip, out_dir, overwrite, workspace_root):
     """Export CREW (a name in crews/ or a path) in CrewAI's own format."""
     from crewbench.exchange.export import DEFAULT_MODEL, export_crew
 
@@ -50,7 +53,7 @@ def export_cmd(crew, fmt, model, base_url, as_zip, out_dir, overwrite, workspace
         workspace = _workspace(workspace_root)
         spec = workspace.crew(crew)
         result = export_crew(spec, fmt, out_dir, model=model or DEFAULT_MODEL, workspace=workspace,
-                             base_url=base_url,
+                             base_url=base_url, max_tokens=max_tokens or None,
                              as_zip=as_zip, overwrite=overwrite)
     except CrewbenchError as err:
         raise click.ClickException(str(err)) from None

@@ -63,7 +63,7 @@ class ExportResult:
 
 
 def render_export(spec: CrewSpec, fmt: str, *, model: str = DEFAULT_MODEL, workspace=None,
-                  base_url: str | None = None) -> dict[str, str]:
+                  base_url: str | None = None, max_tokens: int | None = None) -> dict[str, str]:
     """Relative path -> file text of an export; validates everything, writes nothing.
     ``base_url``: an OpenAI-compatible server the agents' model is reached at, written the way
     CrewAI's loaders honour it (``exchange/llm_config.py``); never a key."""
@@ -90,15 +90,16 @@ def render_export(spec: CrewSpec, fmt: str, *, model: str = DEFAULT_MODEL, works
         scenario = workspace.scenario(spec.scenario)
         if carries_eval(scenario):  # the cases and graders travel with the crew
             files.update(eval_files(scenario))
-    return with_base_url(files, fmt, model, base_url)
+    return with_base_url(files, fmt, model, base_url, max_tokens)
 
 
 def export_crew(spec: CrewSpec, fmt: str, out_dir: str | Path, *, model: str = DEFAULT_MODEL,
                 workspace=None, as_zip: bool = False, overwrite: bool = False,
-                base_url: str | None = None) -> ExportResult:
+                base_url: str | None = None, max_tokens: int | None = None) -> ExportResult:
     """Write an export into ``out_dir``: a project folder ``<crew>/`` (or ``<crew>.<fmt>`` plus
     ``tools/`` for a bare definition), or ``<crew>.zip``. Nothing is written if anything fails."""
-    files = render_export(spec, fmt, model=model, workspace=workspace, base_url=base_url)
+    files = render_export(spec, fmt, model=model, workspace=workspace, base_url=base_url,
+                          max_tokens=max_tokens)
     out_dir = Path(out_dir)
     bare = fmt in ("yaml", "json")
     warnings = _shared_agent_warnings(spec)

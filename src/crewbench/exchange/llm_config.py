@@ -11,6 +11,9 @@ kicks each export off against sim-serve):
   (``unhashable type: 'dict'``), so ``agents.yaml`` carries no ``llm`` and ``crew.py`` passes
   ``llm=LLM(model=..., base_url=...)`` to each agent.
 
+With ``max_tokens`` the LLM also carries the output cap a run uses (``crewbench run
+--max-tokens``): a small local model without one rambles to its context limit on every call.
+
 API keys are never written: CrewAI's ``LLM`` reads ``OPENAI_API_KEY`` from the environment (any
 value will do for a local server).
 
@@ -30,8 +33,11 @@ from crewbench.llm.redact import redact_url
 __all__ = ["llm_object", "with_base_url"]
 
 
-def llm_object(model: str, base_url: str) -> dict[str, str]:
-    return {"model": model, "base_url": base_url}
+def llm_object(model: str, base_url: str, max_tokens: int | None = None) -> dict[str, Any]:
+    llm: dict[str, Any] = {"model": model, "base_url": base_url}
+    if max_tokens:
+        llm["max_tokens"] = int(max_tokens)
+    return llm
 
 
 def _check(base_url: str) -> None:
@@ -48,27 +54,27 @@ def _split_comments(text: str) -> tuple[list[str], str]:
     return header, body
 
 
-def _swap(llm: Any, model: str, base_url: str) -> Any:
+def _swap(llm: Any, model: str, base_url: str, max_tokens: int | None) -> Any:
     if llm == model:
-        return llm_object(model, base_url)
+        return llm_object(model, base_url, max_tokens)
     if isinstance(llm, dict) and llm.get("model") == model and "base_url" not in llm:
-        return {**llm, "base_url": base_url}
+        return {**llm_object(model, base_url, max_tokens), **llm}
     return llm
 
 
-def _agent_file(text: str, model: str, base_url: str) -> str:
+def _agent_file(text: str, model: str, base_url: str, max_tokens: int | None) -> str:
     header, body = _split_comments(text)
     data = json.loads(body)
-    data["llm"] = _swap(data.get("llm"), model, base_url)
+    data["llm"] = _swap(data.get("llm"), model, base_url, max_tokens)
     return "\n".join(header) + "\n" + json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def _definition(text: str, fmt: str, model: str, base_url: str) -> str:
+def _definition(text: str, fmt: str, model: str, base_url: str, max_tokens: int | None) -> str:
     header, body = _split_comments(text)
     data = json.loads(body) if fmt == "json" else load_yaml_text(body)
     for agent in (data.get("agents") or {}).values():
         if isinstance(agent, dict):
-            agent["llm"] = _swap(agent.get("llm"), model, base_url)
+            agent["llm"] = _swap(agent.get("llm"), model, base_url, max_tokens)
     if fmt == "json":
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     return "\n".join(header) + "\n" + dump_yaml(data)
@@ -77,7 +83,7 @@ def _definition(text: str, fmt: str, model: str, base_url: str) -> str:
 _AGENT_CALL = re.compile(r"return Agent\(config=self\.agents_config\[(?P<name>'[^']+')\]\)")
 
 
-def _classic(files: dict[str, str], model: str, base_url: str) -> dict[str, str]:
+def _classic(files: dict[str, str], model: str, base_url: str, max_tokens: int | None) -> dict[str, str]:
     out = dict(files)
     for path, text in files.items():
         if path.endswith("/config/agents.yaml"):
@@ -88,9 +94,10 @@ def _classic(files: dict[str, str], model: str, base_url: str) -> dict[str, str]
                     del agent["llm"]  # crew.py passes the LLM; a mapping here crashes CrewAI
             out[path] = "\n".join(header) + "\n" + dump_yaml(agents)
         elif path.endswith("/crew.py"):
+            cap = f", max_tokens={int(max_tokens)}" if max_tokens else ""
             helper = ("\n\ndef _llm():\n"
                       f'    """{model} at {base_url}; the key comes from OPENAI_API_KEY."""\n'
-                      f"    return LLM(model={model!r}, base_url={base_url!r})\n")
+                      f"    return LLM(model={model!r}, base_url={base_url!r}{cap})\n")
             text = text.replace("from crewai import Agent, Crew, Process, Task",
                                 "from crewai import LLM, Agent, Crew, Process, Task", 1)
             text = _AGENT_CALL.sub(lambda m: f"return Agent(config=self.agents_config[{m['name']}], llm=_llm())",
@@ -100,18 +107,20 @@ def _classic(files: dict[str, str], model: str, base_url: str) -> dict[str, str]
     return out
 
 
-def with_base_url(files: dict[str, str], fmt: str, model: str, base_url: str | None) -> dict[str, str]:
+def with_base_url(files: dict[str, str], fmt: str, model: str, base_url: str | None,
+                  max_tokens: int | None = None) -> dict[str, str]:
     """``files`` (an export's relative path -> text) with every agent on ``model`` pointed at
-    ``base_url``. No base URL: the files unchanged."""
+    ``base_url`` (and capped at ``max_tokens`` output tokens per call, when given). No base URL:
+    the files unchanged."""
     if not base_url:
         return files
     _check(base_url)
     if fmt == "classic":
-        return _classic(files, model, base_url)
+        return _classic(files, model, base_url, max_tokens)
     out = dict(files)
     for path, text in files.items():
         if fmt == "jsonc" and path.startswith("agents/") and path.endswith(".jsonc"):
-            out[path] = _agent_file(text, model, base_url)
+            out[path] = _agent_file(text, model, base_url, max_tokens)
         elif fmt in ("yaml", "json") and "/" not in path and path.endswith(f".{fmt}"):
-            out[path] = _definition(text, fmt, model, base_url)
+            out[path] = _definition(text, fmt, model, base_url, max_tokens)
     return out
