@@ -65,3 +65,13 @@ def tmp_workspace(tmp_path):
     from crewbench.definitions.workspace import Workspace
 
     return Workspace(copy_workspace(tmp_path / "ws"))
+
+
+def assert_completed(run: dict) -> None:
+    """A run that reached an answer and was graded: it ended `completed`, its outcome is the
+    grader's verdict, and the legacy status agrees with that outcome. (It says nothing about
+    whether the answer was right: that is the simulator's draw, not the behaviour under test.)"""
+    assert run["ending"] == "completed", (run["ending"], run.get("error"))
+    assert run["outcome"] in ("correct", "wrong"), run["outcome"]
+    assert run["grade_reason"], "a graded run says why"
+    assert run["status"] == ("success" if run["outcome"] == "correct" else "failed"), run["status"]

@@ -7,6 +7,7 @@ from conftest import FAST
 
 from crewbench.engine import ExperimentConfig, run_experiment
 from crewbench.store.store import Store
+from tests.conftest import assert_completed
 
 FOUR_BRANCHES = {
     "name": "four_branches",
@@ -36,7 +37,7 @@ def test_sequential_runs_tasks_in_order_with_real_tools(workspace, store):
     crew = workspace.crew("mini_sequential")
     exp = run(workspace, store, [crew], case_ids=["api-500s"])
     (run_row,) = store.runs(exp)
-    assert run_row["status"] in ("success", "failed")
+    assert_completed(run_row)
     calls = store.llm_calls(run_row["id"])
     order = [c["task"] for c in calls]
     assert order.index("route") < order.index("assess") < order.index("review")
@@ -206,7 +207,7 @@ def test_injected_tool_failure_is_recorded_and_recovered(workspace, store):
         errors = [t for t in store.tool_calls(row["id"]) if t["status"] == "error"]
         assert row["tool_errors"] == len(errors) >= 1
         assert "injected failure" in errors[0]["error"]
-        assert row["status"] in ("success", "failed"), "CrewAI's tool retry recovers the outage"
+        assert_completed(row)  # CrewAI's tool retry recovers the outage
     assert all(r["tool_errors"] == 0 for r in runs if r["variant"] == "clean")
 
 

@@ -16,6 +16,7 @@ from governance_support import (
 
 from crewbench.governance import answer_approval, pending_approvals
 from crewbench.store.store import Store
+from tests.conftest import assert_completed
 
 pytest.importorskip("presidio_analyzer")
 
@@ -85,7 +86,7 @@ def test_batch_approval_policy(tmp_path, decision, status, ran, action):
         # The run is handed to a human (ending); whether it is a success is the grader's call.
         assert result["ending"] == status and "delete_ticket" in result["grade_reason"]
     else:
-        assert result["status"] in ("success", "failed")
+        assert_completed(result)
     assert bool(deleted(ws)) is ran
     rows = decisions(store, rule="tools.approval")
     assert rows and all(row["action"] == action and row["actor"] == "policy" for row in rows)
@@ -114,7 +115,7 @@ def test_interactive_approval(tmp_path, approve):
     thread.join(60)
     assert "error" not in result and not thread.is_alive()
     [run_row] = store.runs(result["experiment_id"])
-    assert run_row["status"] in ("success", "failed")
+    assert_completed(run_row)
     assert bool(deleted(ws)) is approve
     [row] = decisions(store, rule="tools.approval")
     assert row["action"] == ("approved" if approve else "denied") and row["actor"] == "alice"
