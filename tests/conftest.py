@@ -10,11 +10,17 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-_HOME = Path(tempfile.mkdtemp(prefix="crewbench-test-home-"))
-os.environ.setdefault("CREWBENCH_HOME", str(_HOME))
-from crewbench.compat import hygiene
 
-hygiene.apply()
+
+def pytest_configure(config):
+    """Before any test module is imported (and so before CrewAI is): CrewAI offline, its
+    files in a throwaway home. Done here rather than at conftest import, so importing the
+    conftest (a helper, a bench) changes nothing in the environment."""
+    home = Path(tempfile.mkdtemp(prefix="crewbench-test-home-"))
+    os.environ.setdefault("CREWBENCH_HOME", str(home))
+    from crewbench.compat import hygiene
+
+    hygiene.apply()
 
 # Tests never wait on real time unless they say so: no simulated latency, no transient faults.
 FAST = {"latency_scale": 0.0, "sim_overrides": {"transient_rate": 0.0, "malformed_rate": 0.0}, "backoff_s": 0.0}
