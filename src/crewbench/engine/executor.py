@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from crewbench.errors import RunnerError
 
 __all__ = ["EXECUTORS", "Executor", "ExecutorUnsupported", "FinishedRun", "LocalExecutor", "Slot",
-           "check_executor", "make_executor"]
+           "check_executor", "check_governed", "make_executor"]
 
 EXECUTORS = ("local", "ray")
 
@@ -34,6 +34,19 @@ def check_executor(config) -> None:
         # A cassette is one file this process appends to and answers from; workers cannot share it.
         raise ExecutorUnsupported("--record/--replay cassettes work only with the local executor; "
                                   "drop --executor ray to record or replay")
+
+
+def check_governed(config, governor) -> None:
+    """Refuse under Ray a policy that has a person approve calls: the worker would wait on
+    runs.db's approvals table, which only the driver has."""
+    if config.executor != "ray" or governor is None:
+        return
+    for crew in config.crews:
+        policy = governor.policy_for(crew)
+        if policy is not None and policy.get("tools.approvals")["mode"] == "interactive":
+            raise ExecutorUnsupported(f"policy {policy.name} has a person approve calls (interactive "
+                                      "approvals), which a Ray worker cannot wait for; use the local "
+                                      "executor or set tools.approvals.mode: batch")
 
 
 @dataclass(frozen=True)

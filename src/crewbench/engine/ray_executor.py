@@ -67,7 +67,7 @@ class SlotWorker:
                  limits=None, provider: str | None = None):
         from crewbench.compat.hygiene import import_crewai
         from crewbench.definitions.workspace import Workspace
-        from crewbench.engine.ray_limits import ClusterLimiter
+        from crewbench.engine.ray_limits import ClusterLimiter, cluster_admissions
         from crewbench.engine.runner import _Experiment
 
         import_crewai()
@@ -78,6 +78,8 @@ class SlotWorker:
         limiter = ClusterLimiter(limits, provider, config.rps) if limits is not None and config.rps else None
         self.experiment = _Experiment(config, self.decisions, workspace, None, threading.Event(),
                                       limiter=limiter)
+        if self.experiment.governor is not None and limits is not None:
+            cluster_admissions(self.experiment.governor, limits)
 
     def ready(self) -> int:
         return os.getpid()
@@ -89,21 +91,8 @@ class SlotWorker:
         return finished
 
 
-def _refuse_interactive(experiment, config) -> None:
-    governor = experiment.governor
-    if governor is None:
-        return
-    for crew in config.crews:
-        policy = governor.policy_for(crew)
-        if policy is not None and policy.get("tools.approvals")["mode"] == "interactive":
-            raise ExecutorUnsupported(f"policy {policy.name} asks a person to approve calls (interactive "
-                                      "approvals), which a Ray worker cannot wait for; use the local "
-                                      "executor or set tools.approvals.mode: batch")
-
-
 class RayExecutor:
     def __init__(self, config, experiment, experiment_id: str, scenario, workspace):
-        _refuse_interactive(experiment, config)
         ray = self._ray = import_ray()
         from crewbench.compat.hygiene import storage_dir
         from crewbench.engine.ray_limits import ProviderLimits, provider_key
@@ -128,11 +117,13 @@ class RayExecutor:
         cpus = int(ray.cluster_resources().get("CPU", 1)) or 1
         count = max(1, min(config.concurrency, cpus))
         self.limits = None
-        if config.rps:
+        if config.rps or experiment.governor is not None:
             self.limits = ray.remote(ProviderLimits).options(num_cpus=0).remote()
         actor = ray.remote(SlotWorker).options(
+            # No restarts: a worker that dies fails its runs' tasks, the driver stops, and
+            # --resume reruns exactly the slots that never reached runs.db.
             num_cpus=1, max_concurrency=math.ceil(config.concurrency / count),
-            max_restarts=1, max_task_retries=1, runtime_env=None if self._started else env)
+            runtime_env=None if self._started else env)
         provider = provider_key(config.model, config.base_url)
         self.workers = [actor.remote(config, root, experiment_id, scenario.name, self.limits, provider)
                         for _ in range(count)]

@@ -28,7 +28,7 @@ from crewbench.definitions.scenario import Grade
 from crewbench.definitions.workspace import Workspace
 from crewbench.engine.build import BuildOptions, branch_task_names, build_crew
 from crewbench.engine.cancel import attempt_cancel, install_cancel_hooks
-from crewbench.engine.executor import FinishedRun, Slot, make_executor
+from crewbench.engine.executor import FinishedRun, Slot, check_governed, make_executor
 from crewbench.engine.experiment import ExperimentConfig, Progress, config_from_experiment
 from crewbench.engine.library_tools import check_crew_tools
 from crewbench.engine.phases import phase_of, phase_seconds
@@ -367,6 +367,7 @@ def run_experiment(config: ExperimentConfig, *, store: Store, workspace: Workspa
     cases = experiment_cases(scenario, config)
     crew_ids = [store.save_crew(crew, baseline_of=crew.extra.get("baseline_of")) for crew in crews]
     experiment = _Experiment(config, store, workspace, progress, cancel)
+    check_governed(config, experiment.governor)  # before the experiment's row exists
     if resume:
         stored = store.experiment(resume)
         experiment_id = stored["id"]
