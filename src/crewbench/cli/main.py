@@ -70,6 +70,10 @@ def cli():
               help="Answer every provider call from this cassette, offline; a call without a recording fails.")
 @click.option("--max-cost", "max_cost", default=None, type=float,
               help="Stop starting new runs once the spend reaches this many USD.")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Where runs execute: this process's threads, or Ray workers (pip install 'crewbench[ray]').")
+@click.option("--address", default=None, help="Ray cluster for --executor ray: auto, or ray://HOST:10001 "
+              "(default: a local cluster started for this run).")
 @click.option("--max-error-rate", default=0.5, show_default=True, type=float,
               help="Exit 4 when more than this share of runs errored (or all of them did).")
 @db_option
@@ -78,7 +82,7 @@ def cli():
 def run(crew_files, scenario, reps, model, base_url, seed, concurrency, rps, timeout_s, case_ids,
         variants, latency_scale, with_baselines, with_budget_twins, with_null_agent, name, policy,
         price, resume, quiet, max_tokens, repair_tool_calls, record, replay, max_cost,
-        max_error_rate, db_path, workspace_root, virtual=False):
+        max_error_rate, db_path, workspace_root, virtual=False, executor="local", address=None):
     """Run crews on a scenario's cases, many repetitions each, and record every run.
 
     \b
@@ -106,6 +110,7 @@ def run(crew_files, scenario, reps, model, base_url, seed, concurrency, rps, tim
         max_tokens=max_tokens or None,
         repair_tool_calls=repair_tool_calls, max_cost_usd=max_cost,
         record=str(run_support.cassette_path(db_path)) if record else None, replay=replay,
+        executor=executor, address=address,
     )
     store = Store(db_path)
     bar = None

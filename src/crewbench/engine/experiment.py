@@ -54,6 +54,8 @@ class ExperimentConfig:
     max_cost_usd: float | None = None             # stop starting runs once spend reaches this
     price: str | None = None        # --price IN/OUT, USD per 1M tokens; overrides prices.yaml
     retry_timeouts: bool = False  # a run that hit timeout_s is retried only when this is set
+    executor: str = "local"         # where runs execute: this process's threads, or "ray"
+    address: str | None = None      # the Ray cluster (auto, ray://host:10001); None starts one here
 
     def validate(self) -> None:
         parse_model(self.model)
@@ -84,6 +86,10 @@ class ExperimentConfig:
         if (self.record or self.replay) and parse_model(self.model)[1] is not None:
             raise RunnerError("--record/--replay are for real providers; the simulator is already "
                               "deterministic and offline: pass --model openai/<name> --base-url URL")
+        if self.executor != "local" or self.address:
+            from crewbench.engine.executor import check_executor
+
+            check_executor(self)
         if self.latency_scale < 0 or (self.fixed_latency_s is not None and self.fixed_latency_s < 0):
             raise RunnerError("latency settings must not be negative")
 

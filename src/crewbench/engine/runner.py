@@ -1,10 +1,11 @@
 """Experiments: crews × scenario cases × variants × repetitions × one model.
 
-Runs execute concurrently up to ``concurrency`` worker threads, optionally under a shared
-LLM requests-per-second limit, each with a timeout and run-level retry with backoff when a
-transient provider error escapes CrewAI's own retries. Each run is graded and written to
-runs.db (one transaction) the moment it ends; a resumed experiment skips every slot already
-written, so nothing is lost or duplicated.
+Runs execute concurrently up to ``concurrency`` at once on an executor (``engine/executor.py``:
+this process's thread pool, or Ray worker processes), optionally under a shared LLM
+requests-per-second limit, each with a timeout and run-level retry with backoff when a
+transient provider error escapes CrewAI's own retries. Each run is graded where it ran and
+written to runs.db by this process alone (one transaction) the moment it comes back; a resumed
+experiment skips every slot already written, so nothing is lost or duplicated.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent import futures
 from typing import Any
 
 from crewbench import __version__
@@ -28,6 +28,7 @@ from crewbench.definitions.scenario import Grade
 from crewbench.definitions.workspace import Workspace
 from crewbench.engine.build import BuildOptions, branch_task_names, build_crew
 from crewbench.engine.cancel import abandon, attempt_cancel, install_cancel_hooks
+from crewbench.engine.executor import FinishedRun, Slot, check_governed, make_executor
 from crewbench.engine.experiment import ExperimentConfig, Progress, config_from_experiment
 from crewbench.engine.library_tools import check_crew_tools
 from crewbench.engine.phases import phase_of, phase_seconds
@@ -49,7 +50,7 @@ __all__ = ["run_experiment"]
 
 
 class _Experiment:
-    def __init__(self, config, store, workspace, progress_cb, cancel):
+    def __init__(self, config, store, workspace, progress_cb, cancel, limiter=None):
         self.config = config
         self.store = store
         self.workspace = workspace
@@ -68,7 +69,8 @@ class _Experiment:
         self.price = resolve_price(self.billed, table=load_price_table(workspace.root),
                                    override=config.price)
         self.lock = threading.Lock()
-        self.limiter = RateLimiter(config.rps) if config.rps else None
+        # A Ray worker passes the cluster-wide limiter (engine/ray_limits.py) instead.
+        self.limiter = limiter or (RateLimiter(config.rps) if config.rps else None)
         self.governor = None
         self.cassette = None
         if not self.simulated and (config.record or config.replay):
@@ -82,7 +84,7 @@ class _Experiment:
 
             self.governor = make_governor(config.policy, workspace=workspace, store=store)
 
-    def run_slot(self, experiment_id, crew, crew_id, scenario, case, rep) -> dict:
+    def run_slot(self, experiment_id, crew, crew_id, scenario, case, rep) -> FinishedRun:
         config = self.config
         seed = slot_seed(config.seed, crew_id, case.id, case.variant, rep)
         run_id = f"run_{uuid.uuid4().hex[:12]}"
@@ -271,7 +273,7 @@ class _Experiment:
         return holder
 
     def _record(self, run_id, experiment_id, crew, crew_id, scenario, case, rep, seed, started, finished,
-                attempts, outcome, llm_rows, tool_rows) -> dict:
+                attempts, outcome, llm_rows, tool_rows) -> FinishedRun:
         roles_by_role = {role_key(r.role): r for r in crew.agents.values()}
         manager_role = role_key(crew.agents[crew.manager_agent].role) if crew.manager_agent else None
         seen: set = set()
@@ -322,8 +324,16 @@ class _Experiment:
             "delegations": sum(1 for row in tool_out if is_delegation_tool(row["tool"])),
             "attempts": attempts,
         }
-        self.store.record_run(storable_run(self.store, run), llm_out, tool_out)
-        return run
+        return FinishedRun(run, llm_out, tool_out)
+
+    def write(self, finished: FinishedRun) -> dict:
+        """The one writer: decisions a remote run produced, then the run in one transaction.
+        (Decisions first, as a local run writes them while it runs: a crash between the two
+        leaves the slot for --resume and decisions no run row points at, which no query reads.)"""
+        for row in finished.decisions:
+            self.store.insert_decision(row)
+        self.store.record_run(storable_run(self.store, finished.run), finished.llm_calls, finished.tool_calls)
+        return finished.run
 
 
 def run_experiment(config: ExperimentConfig, *, store: Store, workspace: Workspace,
@@ -358,6 +368,7 @@ def run_experiment(config: ExperimentConfig, *, store: Store, workspace: Workspa
     cases = experiment_cases(scenario, config)
     crew_ids = [store.save_crew(crew, baseline_of=crew.extra.get("baseline_of")) for crew in crews]
     experiment = _Experiment(config, store, workspace, progress, cancel)
+    check_governed(config, experiment.governor)  # before the experiment's row exists
     if resume:
         stored = store.experiment(resume)
         experiment_id = stored["id"]
@@ -383,8 +394,10 @@ def run_experiment(config: ExperimentConfig, *, store: Store, workspace: Workspa
     if progress:
         progress(state)
     cancel_event = experiment.cancel
-    with futures.ThreadPoolExecutor(max_workers=config.concurrency, thread_name_prefix="crewbench-run") as pool:
-        pending = set()
+    executor = make_executor(config, experiment, experiment_id, scenario, workspace)
+    aborted = True
+    pending: set = set()
+    try:
         queue = iter(todo)
         while True:
             while len(pending) < config.concurrency and not cancel_event.is_set():
@@ -395,13 +408,12 @@ def run_experiment(config: ExperimentConfig, *, store: Store, workspace: Workspa
                 slot = next(queue, None)
                 if slot is None:
                     break
-                crew, crew_id, case, rep = slot
-                pending.add(pool.submit(experiment.run_slot, experiment_id, crew, crew_id, scenario, case, rep))
+                pending.add(executor.submit(Slot(*slot)))
             if not pending:
                 break
-            finished, pending = futures.wait(pending, return_when=futures.FIRST_COMPLETED)
-            for future in finished:
-                run = future.result()
+            finished, pending = executor.wait(pending)
+            for item in finished:
+                run = experiment.write(item)
                 state.done += 1
                 state.cost_usd += run["cost_usd"] or 0.0
                 status = run["status"]
@@ -412,6 +424,14 @@ def run_experiment(config: ExperimentConfig, *, store: Store, workspace: Workspa
                 state.last = run
                 if progress:
                     progress(state)
+        aborted = False
+    finally:
+        if aborted:
+            # As before executors: runs already in flight on local threads still reach runs.db.
+            for item in executor.drain(pending):
+                with contextlib.suppress(Exception):
+                    experiment.write(item)
+        executor.close()
     stopped = cancel_event.is_set() or state.stopped_by_budget
     store.finish_experiment(experiment_id, "cancelled" if stopped else "finished")
     if experiment.cassette is not None and experiment.cassette.missing:

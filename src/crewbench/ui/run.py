@@ -66,11 +66,12 @@ def policy_options() -> list[str | None]:
 def start_run(crew_names: list[str], scenario: str | None, reps: int, model: str, concurrency: int,
               latency_scale: float = 1.0, with_baselines: bool = False, name: str | None = None,
               *, policy: str | None = None, base_url: str | None = None,
-              virtual_clock: bool = True) -> jobs.Job:
+              virtual_clock: bool = True, executor: str = "local", address: str | None = None) -> jobs.Job:
     """Validate, preflight the model, and start an experiment in the background; returns its job.
     Every refusal raises a CrewbenchError before a thread or a row exists."""
     config = _config(crew_names, scenario, reps, model, concurrency, latency_scale, with_baselines,
                      name, policy, base_url, virtual_clock)
+    config.executor, config.address = executor, address or None
     config.validate()
     preflight(config.model, base_url=config.base_url)
     if config.policy:
@@ -146,6 +147,12 @@ def render() -> None:
                           help="A preset or a file in policies/ (see the Policies page). "
                                "An interactive policy asks on the Approvals page before a "
                                "destructive tool runs.")
+    c10, c11 = st.columns(2)
+    executor = c10.radio("Run on", ["local", "ray"], horizontal=True, key=_k("executor"),
+                         format_func=lambda e: "this machine (threads)" if e == "local" else "a Ray cluster",
+                         help="Ray runs each slot in a worker process; needs pip install 'crewbench[ray]'.")
+    address = c11.text_input("Ray cluster address (optional)", key=_k("address"), disabled=executor != "ray",
+                             placeholder="auto, or ray://HOST:10001 (empty: a local cluster)")
     chosen = custom.strip() or model
     args = (picked, scenario, int(reps), chosen, int(concurrency), latency, baselines, name, policy,
             base_url.strip(), virtual)
@@ -160,7 +167,7 @@ def render() -> None:
     if started:
         with feedback, state.guard("Cannot start"):
             job = start_run(*args[:8], policy=policy, base_url=base_url.strip(),
-                            virtual_clock=virtual)
+                            virtual_clock=virtual, executor=executor, address=address.strip() or None)
             st.session_state[_k("job")] = job.key
             time.sleep(0.3)  # let the worker create the experiment row before the panel reads it
     _live()
