@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 
 from crewbench.llm import generic_answers
+from crewbench.llm import perturbation as perturbations
 
 __all__ = ["DIFFICULTY_FACTOR", "HANDOFF_FACTOR", "MANAGER_CATCH_FACTOR", "OVERCORRECTION_RATE",
            "CorrectnessModel"]
@@ -42,6 +43,8 @@ class CorrectnessModel:
                 answer = generic_answers.render_answer(session.scenario, session.case, not error, rng)
             else:
                 answer = "Simulated answer."
+            if session.escalate and self._is_final_task(session, task_key):
+                answer = _escalated(answer)
             if not self._is_final_task(session, task_key):
                 # Handoffs carry notes, as real agents pass on what they found, and the next
                 # agent pays for reading them.
@@ -86,6 +89,8 @@ class CorrectnessModel:
                 error = False
                 session.events.append(f"{task_key}: manager caught an error")
             return error
+        if role is None or not role.verifies:
+            error = self._perturbed(session, task_key, role, factor, upstream, rng, error)
         if role is not None and role.verifies:
             if error and rng.random() < min(0.98, profile.catch_rate * factor):
                 session.events.append(f"{task_key}: reviewer caught an error")
@@ -102,6 +107,30 @@ class CorrectnessModel:
             if rng.random() < 1 - (1 - loss) ** len(owners):
                 error = True
                 session.events.append(f"{task_key}: handoff lost information")
+        return error
+
+    def _perturbed(self, session, task_key, role, factor, upstream, rng, error) -> bool:
+        """A perturbed case's own mechanism (llm/perturbation.py), on its own random stream so
+        the clean mechanisms draw the same numbers whether or not it is switched on."""
+        found = perturbations.measure(session.scenario, session.case) if session.case else None
+        if found is None:
+            return error
+        scale = getattr(self.profile, "perturbation_sensitivity", 1.0)
+        accuracy = min(0.995, self.profile.accuracy * factor)
+        own = random.Random(f"{session.seed}:{session.run_key}:perturb:{task_key}")
+        tools = role.tools if role is not None else []
+        if perturbations.tool_effect(found, tools, accuracy, scale, own):
+            session.events.append(f"{task_key}: worked from a degraded {found.failed_tool} result")
+            error = True
+        if upstream and session.crew is not None:
+            return error  # only the agent that first reads the request reads it raw
+        effect = perturbations.input_effect(found, accuracy, scale, bool(tools), own)
+        if effect == "misread":
+            session.events.append(f"{task_key}: misread the {found.kind} request")
+            return True
+        if effect == "escalate":
+            session.events.append(f"{task_key}: a detail is missing, handed to a human")
+            session.escalate = True
         return error
 
     def _own_step(self, session, task_key, role, factor, prompt_tokens, rng, error) -> bool:
@@ -143,6 +172,24 @@ class CorrectnessModel:
         sources = cls._upstream_tasks(crew, task)
         owners = {t.agent for t in crew.tasks if t.name in sources} if crew is not None else set()
         return {owner for owner in owners if owner and owner != task.agent}
+
+
+def _escalated(answer: str) -> str:
+    """The ticket handed to a human: the answer with ``escalate`` set, when it is a JSON object."""
+    import json
+
+    start, end = answer.find("{"), answer.rfind("}")
+    if not 0 <= start < end:
+        return answer
+    try:
+        data = json.loads(answer[start:end + 1])
+    except json.JSONDecodeError:
+        return answer
+    if not isinstance(data, dict):
+        return answer
+    data["escalate"] = True
+    data.setdefault("escalation_reason", "a detail the request needs is missing")
+    return answer[:start] + json.dumps(data) + answer[end + 1:]
 
 
 def _findings(messages, limit: int = 700) -> str:

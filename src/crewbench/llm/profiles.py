@@ -30,6 +30,8 @@ class SimProfile:
     ttft_s: float             # time to first token
     tokens_per_s: float       # generation speed
     native_tools: bool = False
+    # Scales every perturbation mechanism (llm/perturbation.py); 0 = the old noise-only world.
+    perturbation_sensitivity: float = 1.0
     context_window: int = 128_000
 
     def describe(self) -> dict:

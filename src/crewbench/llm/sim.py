@@ -64,6 +64,7 @@ class SimSession:
     attempts: dict[str, int] = field(default_factory=dict)
     delegated: dict[str, str] = field(default_factory=dict)     # coworker role -> crew task name
     events: list[str] = field(default_factory=list)             # why the answer is (in)correct
+    escalate: bool = False       # a perturbation made the crew hand the case to a human
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def role_spec(self, agent_role: str | None):

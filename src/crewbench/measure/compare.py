@@ -19,6 +19,7 @@ from crewbench.definitions.scenario_version import mixed_versions
 from crewbench.errors import NotFound
 from crewbench.measure import metrics as m
 from crewbench.measure import stats
+from crewbench.measure.failures import ArmFailures, arm_failures
 from crewbench.measure.pairing import grader_flags, pair_arms
 from crewbench.measure.verdict import (  # noqa: F401  (re-exported: one import for callers)
     ALPHA,
@@ -84,6 +85,7 @@ class Arm:
     cases: dict[str, tuple[int, int]] = field(default_factory=dict)          # (successes, runs)
     case_failures: dict[str, tuple[int, int]] = field(default_factory=dict)  # (failures, runs)
     content_hash: str | None = None
+    failures: ArmFailures | None = None   # failure tags and delegation rate (measure/failures.py)
 
     @property
     def success_ci(self) -> stats.Interval:
@@ -96,10 +98,11 @@ class Arm:
 
     def to_dict(self) -> dict[str, Any]:
         head = {k: v for k, v in self.__dict__.items()
-                if k not in ("summary", "cases", "case_failures")}
+                if k not in ("summary", "cases", "case_failures", "failures")}
         ci = self.success_ci
         return {**head, "cases": len(self.cases), "success_ci": [ci.low, ci.high],
-                "summary": self.summary.to_dict()}
+                "summary": self.summary.to_dict(),
+                "failures": self.failures.to_dict() if self.failures else None}
 
 
 def resolve(store, selector: str) -> list[tuple[dict, str | None, str | None]]:
@@ -149,6 +152,7 @@ def load_arm(store, exp: dict, crew_id: str | None, crew_name: str | None,
         cases={c: (ok or 0, n) for c, n, ok, _ in per_case},
         case_failures={c: (bad or 0, n) for c, n, _, bad in per_case},
         content_hash=crew[2],
+        failures=arm_failures(store, exp["id"], crew_id),
     )
 
 

@@ -8,6 +8,7 @@ import json
 import math
 from typing import TYPE_CHECKING
 
+from crewbench.measure import failures as f
 from crewbench.measure import metrics as m
 
 if TYPE_CHECKING:  # compare imports this module to re-export it
@@ -99,7 +100,18 @@ def rows(comp: Comparison) -> list[tuple[str, list[str]]]:
                                  else _num(a.governance[key], ".2f" if key.endswith("run") else ".0f"))
                                 for a in arms]))
     out.append(("readiness stage", [c["stage"] or "none" for c in cards]))
+    if all(a.failures is not None for a in arms):
+        # MAST-style: runs per cause, as a share of the arm's unsuccessful runs (a run may
+        # carry several causes, so a column can add up to more than 100%).
+        out.append(("failure causes (runs, % of unsuccessful)", ["" for _ in arms]))
+        out += f.table([a.failures for a in arms])
     return out
+
+
+def _causes_cell(arm) -> str | None:
+    if arm.failures is None:
+        return None
+    return ";".join(f"{cause}={n}" for cause, n in sorted(arm.failures.counts.items()))
 
 
 def _text_table(header: list[str], body: list[tuple[str, list[str]]]) -> str:
@@ -121,7 +133,8 @@ def _csv(comp: Comparison) -> str:
             "tokens_per_success", "task_failure_rate", "errored", "recovered_share",
             "escalated_share", "failed_share", *(f"{p}_p50" for p in m.PHASES),
             *(f"{p}_p95" for p in m.PHASES), "gap", "stage", "delta_success_pp", "p_value",
-            "cps_ratio", "verdict", "reference", "p_value_holm", "cases"]
+            "cps_ratio", "verdict", "reference", "p_value_holm", "cases", "unsuccessful",
+            "failure_causes", "delegation_rate", "delegations_per_run"]
     writer.writerow(head)
     for arm, card in zip(comp.arms, comp.scorecards):
         s, v = arm.summary, deltas.get(arm.label)
@@ -136,6 +149,9 @@ def _csv(comp: Comparison) -> str:
             s.gap["gap"], card["stage"], d.success_pp if d else None,
             d.success_p if d else None, d.cps_ratio if d else None, v["text"] if v else None,
             d.reference if d else None, d.success_p_adj if d else None, len(arm.cases),
+            arm.failures.unsuccessful if arm.failures else None, _causes_cell(arm),
+            arm.failures.delegation_rate if arm.failures else None,
+            arm.failures.delegations_per_run if arm.failures else None,
         ])
     return buf.getvalue()
 

@@ -27,7 +27,8 @@ def experiment_summary(store: Store, experiment_key: str) -> dict:
         slots = []
     crews = []
     for exp, crew_id, crew_name in slots:
-        summary = load_arm(store, exp, crew_id, crew_name).summary
+        arm = load_arm(store, exp, crew_id, crew_name)
+        summary, failures = arm.summary, arm.failures
         latency = summary.latency["latency_s"]
         crews.append({
             "crew": crew_name, "crew_id": crew_id, "runs": summary.runs,
@@ -39,6 +40,9 @@ def experiment_summary(store: Store, experiment_key: str) -> dict:
             "latency_p50_s": latency.p50, "latency_p95_s": latency.p95,
             "task_failure_rate": summary.task_failure.rate, "escalated": summary.escalated,
             "errors": summary.recovery.failed, "recovered": summary.recovery.recovered,
+            "unsuccessful": failures.unsuccessful, "failure_causes": dict(failures.counts),
+            "delegation_rate": failures.delegation_rate,
+            "delegations_per_run": failures.delegations_per_run,
         })
     keys = ("id", "name", "model", "simulated", "reps", "status", "scenario")
     return {"experiment": {key: experiment[key] for key in keys}, "crews": crews}
@@ -46,6 +50,20 @@ def experiment_summary(store: Store, experiment_key: str) -> dict:
 
 def _cell(value, spec: str, missing: str = "-") -> str:
     return missing if value is None else format(value, spec)
+
+
+def _causes(crews: list[dict]) -> list[str]:
+    """One line per crew: its failure tags (measure/failures.py), most frequent first."""
+    lines = []
+    for crew in crews:
+        causes = sorted(crew.get("failure_causes", {}).items(), key=lambda kv: (-kv[1], kv[0]))
+        parts = [f"{cause} {n}" for cause, n in causes]
+        if crew.get("delegation_rate") is not None:
+            parts.append(f"delegation {crew['delegation_rate']:.0%} of runs, "
+                         f"{crew['delegations_per_run']:.2f}/run")
+        if parts:
+            lines.append(f"causes  {crew['crew'][:32]}: " + ", ".join(parts))
+    return lines
 
 
 def format_summary(summary: dict) -> str:
@@ -70,6 +88,7 @@ def format_summary(summary: dict) -> str:
             f"{cps:>10} {tokens:>9} {_cell(crew['latency_p50_s'], '.2f'):>7} "
             f"{_cell(crew['latency_p95_s'], '.2f'):>7} {_cell(crew['task_failure_rate'], '.1%'):>8} "
             f"{crew['escalated']:>4} {crew['errors']:>4} {crew['recovered']:>5}")
+    lines += _causes(summary["crews"])
     if any(crew["unpriced"] for crew in summary["crews"]):
         lines.append("unpriced: the model has no price; add it to prices.yaml (USD per 1M input/output "
                      "tokens) or pass --price IN/OUT, and compare tokens per success meanwhile")
