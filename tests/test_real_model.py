@@ -197,3 +197,35 @@ def test_the_exported_project_loads_and_kicks_off_in_crewai_against_the_same_ser
     assert result["inputs"].get("message"), "the export carries a runnable example input"
     assert result["raw"].strip(), "the real model answered the last task"
     assert "local-any" not in "".join(p.read_text() for p in project.rglob("*") if p.is_file())
+
+
+def test_the_run_page_serves_a_local_model_and_runs_on_it(tmp_path, monkeypatch):
+    """With the [local] extra the Run page offers llama.cpp: start it on the GGUF file, and the
+    plan (and the run it starts) use the served model and its base URL."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("CREWBENCH_WORKSPACE", str(REPO))
+    monkeypatch.setenv("CREWBENCH_DB", str(tmp_path / "runs.db"))
+    monkeypatch.setenv("CREWBENCH_GGUF", str(MODEL))
+    monkeypatch.setenv("OPENAI_API_KEY", "local-any")
+
+    def page():
+        from crewbench.ui import run, state
+
+        state.init()
+        run.render()
+
+    at = AppTest.from_function(page, default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.text_input(key="run:gguf").value == str(MODEL)
+    at.button(key="run:serve_local").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    captions = "\n".join(str(c.value) for c in at.caption)
+    assert "serving `openai/smollm2" in captions and "127.0.0.1" in captions
+    assert at.checkbox(key="run:use_local").value
+    at.multiselect(key="run:crews").set_value(["mini_sequential"])
+    at.run()
+    plan = "\n".join(str(m.value) for m in at.info).replace("\\", "")
+    assert "openai/smollm2" in plan, plan[-1500:]

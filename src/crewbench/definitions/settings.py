@@ -8,6 +8,7 @@
 ``CREWBENCH_ALLOWED_TOOL_MODULES`` comma-separated modules whose ``module:callable`` tools run
 ``CREWBENCH_HOME``                 where CrewAI's own files go (default: ./.crewbench)
 ``CREWBENCH_ALLOW_REMOTE``         ``1`` lets the browser app listen beyond loopback
+``CREWBENCH_GGUF``                 a local GGUF model file the Run page offers to serve (llama.cpp)
 =================================  =========================================================
 
 ``load_settings()`` reads the environment each time it is called: tests and the CLI change
@@ -46,6 +47,7 @@ class Settings(BaseModel):
     allowed_tool_modules: str = ""
     home: str | None = None
     allow_remote: str = ""
+    gguf: str | None = None
 
     def workspace_root(self, root: str | Path | None = None) -> Path:
         """``root`` if given, else $CREWBENCH_WORKSPACE, else the current folder; absolute."""

@@ -9,11 +9,14 @@ which providers have one.
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 
 import streamlit as st
 
 from crewbench.definitions.policy import PRESETS, load_policy, policy_names
+from crewbench.definitions.settings import load_settings
 from crewbench.engine import ExperimentConfig
 from crewbench.engine.plan import CONFIRM_RUNS, Plan, plan
 from crewbench.engine.preflight import endpoint_answers, ollama_base_url, preflight
@@ -21,6 +24,7 @@ from crewbench.errors import CrewbenchError
 from crewbench.llm.profiles import PROFILES
 from crewbench.llm.providers import KEY_VARIABLES, available_providers
 from crewbench.ui import jobs, state
+from crewbench.ui.safe import code
 
 __all__ = ["model_options", "policy_options", "providers_now", "render", "start_run"]
 
@@ -153,7 +157,9 @@ def render() -> None:
                          help="Ray runs each slot in a worker process; needs pip install 'crewbench[ray]'.")
     address = c11.text_input("Ray cluster address (optional)", key=_k("address"), disabled=executor != "ray",
                              placeholder="auto, or ray://HOST:10001 (empty: a local cluster)")
-    chosen = custom.strip() or model
+    local = _local_model()
+    chosen = local[0] if local else custom.strip() or model
+    base_url = local[1] if local else base_url
     args = (picked, scenario, int(reps), chosen, int(concurrency), latency, baselines, name, policy,
             base_url.strip(), virtual)
     summary = _summary(args)
@@ -172,6 +178,43 @@ def render() -> None:
             time.sleep(0.3)  # let the worker create the experiment row before the panel reads it
     _live()
     _providers()
+
+
+def _local_model() -> tuple[str, str] | None:
+    """(model, base URL) of a llama.cpp server this page started, when the user runs on it.
+    Offered only with the ``[local]`` extra; the user brings the GGUF file (no download)."""
+    from crewbench.llm.local_server import bundled_test_model, have_xllamacpp
+
+    if not have_xllamacpp():
+        return None
+    with st.expander("Local model (llama.cpp, this machine)", expanded=bool(st.session_state.get(_k("local")))):
+        default = load_settings().gguf or str(bundled_test_model() or "")
+        path = st.text_input("GGUF model file", value=default, key=_k("gguf"),
+                             help="Served on 127.0.0.1 with its own chat template; set CREWBENCH_GGUF "
+                                  "to fill this in.")
+        if st.button("Start the local server", key=_k("serve_local"), disabled=not path.strip()):
+            with state.guard("Cannot serve the local model"):
+                server = _serve_local(str(Path(path.strip()).expanduser().resolve()))
+                st.session_state[_k("local")] = (server.model, server.base_url)
+        local = st.session_state.get(_k("local"))
+        if not local:
+            return None
+        st.caption(f"serving `{code(local[0])}` at {code(local[1])} · real model: results are not simulated")
+        use = st.checkbox("Run on this local model", value=True, key=_k("use_local"))
+    return tuple(local) if use else None
+
+
+@st.cache_resource(show_spinner="Starting llama.cpp…")
+def _serve_local(path: str):
+    # One server per model file for the whole app: sessions share it, it lives as long as the app.
+    import socket
+
+    from crewbench.llm.local_server import start_local_server
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return start_local_server(path, port=port, threads=max(1, (os.cpu_count() or 2) - 1))
 
 
 def _summary(args) -> Plan | None:
