@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["TRANSIENT_MARKERS", "TRANSIENT_STATUS", "RunTimeout", "is_transient", "status_of"]
+__all__ = ["MAX_RETRY_AFTER_S", "TRANSIENT_MARKERS", "TRANSIENT_STATUS", "RunTimeout", "is_transient",
+           "retry_after_s", "status_of"]
 
 TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 TRANSIENT_MARKERS = ("rate limit", "too many requests", "server error", "overloaded",
                      "connection error", "connection reset", "connection refused", "temporarily unavailable")
 _STATUS_IN_TEXT = re.compile(r"(?<![\d.])(408|429|500|502|503|504)(?![\d.])")
 _NOT_TRANSIENT_TYPES = ("AuthenticationError", "PermissionDeniedError", "BadRequestError", "NotFoundError")
+
+
+# A server asking for longer than this is not waited for blindly: the backoff is capped here.
+MAX_RETRY_AFTER_S = 60.0
 
 
 class RunTimeout(TimeoutError):
@@ -47,3 +52,21 @@ def is_transient(exc: BaseException, *, retry_timeouts: bool = False) -> bool:
         return True
     text = str(exc).lower()
     return bool(_STATUS_IN_TEXT.search(text)) or any(marker in text for marker in TRANSIENT_MARKERS)
+
+
+def retry_after_s(exc: BaseException) -> float | None:
+    """Seconds the server asked us to wait (``Retry-After`` as seconds, or ``retry-after-ms``)
+    on the error's HTTP response, capped at ``MAX_RETRY_AFTER_S``; None when it said nothing.
+    An HTTP-date form is ignored (no provider we know sends it on a 429)."""
+    headers = getattr(getattr(exc, "response", None), "headers", None)
+    if headers is None:
+        return None
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name) if hasattr(headers, "get") else None
+        try:
+            seconds = float(value) * scale
+        except (TypeError, ValueError):
+            continue
+        if seconds >= 0:
+            return min(seconds, MAX_RETRY_AFTER_S)
+    return None

@@ -34,7 +34,7 @@ from crewbench.engine.library_tools import check_crew_tools
 from crewbench.engine.phases import phase_of, phase_seconds
 from crewbench.engine.preflight import preflight
 from crewbench.engine.ratelimit import RateLimiter, install_rate_limit_hook
-from crewbench.engine.retry import RunTimeout, is_transient
+from crewbench.engine.retry import RunTimeout, is_transient, retry_after_s
 from crewbench.engine.slots import experiment_cases, kickoff_inputs, slot_seed
 from crewbench.engine.textcalls import RepairStats, install_repair, is_context_overflow
 from crewbench.engine.textcalls_run import react_tool_names, storable_run, text_call_causes
@@ -117,6 +117,9 @@ class _Experiment:
                     or is_context_overflow(exc) or not is_transient(exc, retry_timeouts=retry_timeouts):
                 break
             backoff = config.backoff_s * (2 ** (attempts - 1))
+            asked = retry_after_s(exc)  # a 429's Retry-After: wait at least what the server said
+            if asked is not None:
+                backoff = max(backoff, asked)
             if self.virtual:
                 virtual_now += backoff
             else:
