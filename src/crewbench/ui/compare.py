@@ -4,6 +4,8 @@ Every number comes from ``crewbench.measure.compare`` and every figure from ``cr
 same code the CLI and the HTML report use — so the page cannot disagree with them. Each crew is
 judged against its own single-agent twin (and budget-matched twin) within an experiment, and
 against itself across experiments (``measure.pairing``), unless the user picks one reference.
+Clicking a cell of the outcome heatmap opens that case's runs of that crew in the run explorer
+(``open_in_explorer`` presets the explorer's own widget keys, then switches page).
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ from __future__ import annotations
 import streamlit as st
 
 from crewbench.errors import CrewbenchError
-from crewbench.measure import charts
+from crewbench.measure import charts, failures
 from crewbench.measure import compare as comparison
 from crewbench.ui import state
 
-__all__ = ["arm_options", "render"]
+__all__ = ["arm_options", "explorer_target", "heatmap_cell", "open_in_explorer", "render"]
 
 PAGE = "compare"
 KIND_STYLE = {"justified": "success", "regression": "error", "not justified": "warning",
@@ -99,6 +101,7 @@ def render() -> None:
     st.dataframe([{"metric": metric, **dict(zip(header, cells))} for metric, cells in comparison.rows(comp)],
                  hide_index=True, width="stretch")
 
+    _failure_tags(comp)
     _figures(comp, db, picked)
     _scorecards(comp)
 
@@ -122,6 +125,7 @@ def _figures(comp, db: str, picked: list[str]) -> None:
     st.subheader("Figures")
     arms = comp.arms
     left, right = st.columns(2)
+    event = None
     with state.guard("Figures"):
         left.plotly_chart(charts.success_with_ci(arms), width="stretch", key=_k("f_success"))
         right.plotly_chart(charts.cps_bars(arms), width="stretch", key=_k("f_cps"))
@@ -130,8 +134,75 @@ def _figures(comp, db: str, picked: list[str]) -> None:
         right.plotly_chart(charts.latency_by_phase(arms), width="stretch", key=_k("f_latency"))
         left.plotly_chart(charts.recovery_breakdown(arms), width="stretch", key=_k("f_recovery"))
         grid = [row for exp_id in picked for row in comparison.outcome_grid(state.store(), exp_id)]
-        right.plotly_chart(charts.outcome_heatmap(grid, comp.simulated), width="stretch",
-                           key=_k("f_heatmap"))
+        event = right.plotly_chart(charts.outcome_heatmap(grid, comp.simulated), width="stretch",
+                                   key=_k("f_heatmap"), on_select="rerun", selection_mode="points")
+        right.caption("Click a cell to open that case's runs in the run explorer.")
+    cell = heatmap_cell(event)
+    if cell is None:
+        st.session_state.pop(_k("opened"), None)
+    elif st.session_state.get(_k("opened")) != cell:
+        st.session_state[_k("opened")] = cell
+        target = explorer_target(cell, picked, db)
+        if target is not None:
+            open_in_explorer(target)
+
+
+def _failure_tags(comp) -> None:
+    """MAST-style: why each arm's unsuccessful runs failed, from their traces."""
+    if not comp.arms or any(a.failures is None for a in comp.arms):
+        return
+    st.subheader("Why runs fail")
+    st.caption("Runs per cause among each arm's unsuccessful runs (failed, escalated or errored), "
+               "read from their traces; a run may have several causes, so a column can add up "
+               "to more than 100%. Hierarchical arms show their delegation rate. "
+               "Definitions: docs/metrics.md, \"Failure tags\".")
+    header = [a.label for a in comp.arms]
+    st.dataframe([{"cause": label.strip(), **dict(zip(header, cells))}
+                  for label, cells in failures.table([a.failures for a in comp.arms])],
+                 hide_index=True, width="stretch", key=_k("failure_tags"))
+
+
+def heatmap_cell(event) -> tuple[str, str, str] | None:
+    """(crew, case, variant) of the clicked heatmap cell, from its ``customdata``."""
+    try:
+        points = event["selection"]["points"]
+    except (KeyError, TypeError):
+        return None
+    for point in points or ():
+        data = point.get("customdata") if isinstance(point, dict) else None
+        if isinstance(data, (list, tuple)) and len(data) >= 3 and all(data[:3]):
+            return str(data[0]), str(data[1]), str(data[2])
+    return None
+
+
+def explorer_target(cell: tuple[str, str, str], picked: list[str], db: str) -> dict | None:
+    """The experiment and runs behind a heatmap cell: the first picked experiment that ran that
+    crew on that case (the heatmap names an arm by crew within one experiment)."""
+    crew, case_id, variant = cell
+    for exp_id in picked:
+        runs = sorted((r for r in state.cached_runs(db, exp_id) if r["crew_name"] == crew
+                       and r["case_id"] == case_id and r["variant"] == variant),
+                      key=lambda r: r["rep"])
+        if runs:
+            return {"experiment": exp_id, "crew": crew, "case": case_id, "variant": variant,
+                    "runs": [r["id"] for r in runs]}
+    return None
+
+
+def open_in_explorer(target: dict) -> None:
+    """Preset the run explorer's own widgets (experiment, crew, run) to the cell's first run, and
+    go there; outside the app (one page on its own) say where to look instead."""
+    exp_id, crew = target["experiment"], target["crew"]
+    st.session_state[state.key("explorer", "experiment")] = exp_id
+    st.session_state[state.key("explorer", f"crew:{exp_id}")] = crew
+    st.session_state[state.key("explorer", f"run:{exp_id}:{crew}")] = target["runs"][0]
+    # Read by the explorer once it filters by case (a key it may adopt; harmless until then).
+    st.session_state[state.key("explorer", "case")] = (target["case"], target["variant"])
+    page = state.page("explorer")
+    if page is not None:
+        st.switch_page(page)
+    st.info(f"{len(target['runs'])} runs of {crew} on case {target['case']} "
+            f"({target['variant']}) are selected in the Run explorer.")
 
 
 def _scorecards(comp) -> None:
