@@ -254,6 +254,35 @@ def test_explorer_shows_timeline(ui_env):
     assert "simulated" in texts(at, "markdown")
 
 
+def test_a_heatmap_cell_opens_its_case_runs_in_the_explorer(ui_env):
+    """The Compare page's heatmap click -> (crew, case, variant) -> the explorer's own keys,
+    and the explorer lists only that case's runs until the user unticks the filter."""
+    from crewbench.store.store import Store
+
+    root, db = ui_env
+    experiment = run_experiment_with_baseline(root, db)
+    from crewbench.ui import compare
+
+    event = {"selection": {"points": [{"customdata": ["mini_sequential", "api-500s", "clean", 0.5]}]}}
+    cell = compare.heatmap_cell(event)
+    assert cell == ("mini_sequential", "api-500s", "clean")
+    assert compare.heatmap_cell({"selection": {"points": []}}) is None
+
+    runs = [r for r in Store(db).runs(experiment) if r["crew_name"] == "mini_sequential"]
+    at = AppTest.from_function(_page, args=("explorer",), default_timeout=TIMEOUT)
+    at.session_state["explorer:experiment"] = experiment
+    at.session_state[f"explorer:crew:{experiment}"] = "mini_sequential"
+    at.session_state["explorer:case"] = ("api-500s", "clean")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    options = at.selectbox(key=f"explorer:run:{experiment}:mini_sequential").options
+    assert len(options) == sum(r["case_id"] == "api-500s" for r in runs) == 2   # 2 reps of one case
+    assert all("api-500s" in o for o in options)
+    at.checkbox(key=f"explorer:only_case:{experiment}").uncheck()
+    at.run()
+    assert len(at.selectbox(key=f"explorer:run:{experiment}:mini_sequential").options) == len(runs)
+
+
 def test_export_page_offers_downloads(ui_env):
     root, db = ui_env
     run_experiment_with_baseline(root, db)

@@ -83,6 +83,11 @@ def render() -> None:
     statuses = sorted({r["status"] for r in runs if r["crew_name"] == crew})
     status = c2.multiselect("Status", statuses, default=statuses, key=_k(f"status:{exp_id}:{crew}"))
     mine = [r for r in runs if r["crew_name"] == crew and r["status"] in status]
+    case = st.session_state.get(_k("case"))  # set by a click on the Compare page's heatmap
+    case_id, variant = tuple(case) if case else (None, None)
+    if case and st.checkbox(f"Only case {md(case_id)} · {md(variant)} (from the heatmap)", value=True,
+                            key=_k(f"only_case:{exp_id}")):
+        mine = [r for r in mine if (r["case_id"], r["variant"]) == (case_id, variant)] or mine
     if not mine:
         st.info("No run matches.")
         return
