@@ -6,7 +6,7 @@ import math
 
 import plotly.graph_objects as go
 import pytest
-from test_compare import add_experiment, outcomes
+from compare_support import add_experiment, outcomes
 
 from crewbench.measure import charts
 from crewbench.measure import compare as c

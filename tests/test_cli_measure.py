@@ -9,7 +9,7 @@ import json
 import click
 import pytest
 from click.testing import CliRunner
-from test_compare import add_experiment, outcomes
+from compare_support import add_experiment, outcomes
 
 from crewbench.cli.measure import REGRESSION_EXIT, register
 from crewbench.store.store import Store

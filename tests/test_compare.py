@@ -5,49 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import time
 
 import pytest
-from test_metrics import random_runs
+from compare_support import add_experiment, outcomes, random_runs
 
 from crewbench.errors import NotFound
 from crewbench.measure import compare as c
 from crewbench.measure import metrics as m
 from crewbench.store.store import Store
-
-
-def add_experiment(store: Store, name: str, crews: dict[str, list[dict]], *, simulated=True,
-                   agents: dict[str, int] | None = None, baseline: str | None = None,
-                   created_at: float | None = None, scenario="demo") -> str:
-    """crews: crew name → list of partial run rows (status, cost_usd, …)."""
-    exp_id = store.create_experiment(id=f"exp_{name}", name=name, simulated=int(simulated),
-                                     scenario=scenario, model="sim:small", reps=None)
-    if created_at is not None:
-        store.db["experiments"].update(exp_id, {"created_at": created_at})
-    for crew_name, runs in crews.items():
-        crew_id = f"crew_{crew_name}"
-        if not store.db["crews"].count_where("id = ?", [crew_id]):
-            store.db["crews"].insert({
-                "id": crew_id, "name": crew_name, "agents": (agents or {}).get(crew_name, 1),
-                "baseline_of": "x" if crew_name == baseline else None, "created_at": time.time(),
-            })
-        rows = []
-        for i, r in enumerate(runs):
-            row = {"case_id": f"case{i % 10}", "variant": "clean", "rep": i // 10, "cost_usd": 0.01,
-                   "total_tokens": 100, "llm_calls": 1, "retries": 0, "llm_errors": 0,
-                   "tool_errors": 0, "simulated": int(simulated), "task_type": "triage",
-                   "difficulty": "easy", "latency_s": 1.0, "planning_s": 0.5, "execution_s": 0.3,
-                   "reflection_s": 0.1}
-            row.update(r)
-            row.update(id=f"{exp_id}-{crew_id}-{i}", experiment_id=exp_id, crew_id=crew_id,
-                       crew_name=crew_name)
-            rows.append(row)
-        store.db["runs"].insert_all(rows)
-    return exp_id
-
-
-def outcomes(success: int, n: int, other="failed", **kw) -> list[dict]:
-    return [{"status": "success" if i < success else other, **kw} for i in range(n)]
 
 
 @pytest.fixture

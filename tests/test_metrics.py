@@ -7,38 +7,9 @@ import random
 
 import numpy as np
 import pytest
+from compare_support import STATUSES, random_runs, run  # noqa: F401 - shared row builders
 
 from crewbench.measure import metrics as m
-
-STATUSES = ("success", "failed", "error", "escalated", "rejected", "rate_limited")
-
-
-def run(status="success", case="c1", variant="clean", rep=0, crew="k1", **kw):
-    row = {"crew_id": crew, "case_id": case, "variant": variant, "rep": rep, "status": status,
-           "cost_usd": 0.0, "total_tokens": 0, "retries": 0, "llm_errors": 0, "tool_errors": 0,
-           "llm_calls": 1, "planning_s": None, "execution_s": None, "reflection_s": None,
-           "latency_s": None, "task_type": None, "difficulty": None}
-    row.update(kw)
-    return row
-
-
-def random_runs(seed: int, n: int = 300) -> list[dict]:
-    rng = random.Random(seed)
-    runs = []
-    for i in range(n):
-        lat = [rng.choice([None, rng.uniform(0, 2)]) for _ in range(4)]
-        case = rng.randrange(12)  # task type and difficulty belong to the case, as in runs.db
-        runs.append(run(
-            status=rng.choice(STATUSES), case=f"c{case}",
-            variant=rng.choice(["clean", "clean", "typos"]), rep=i, crew=rng.choice(["a", "b"]),
-            cost_usd=rng.choice([None, rng.uniform(0, 0.5)]),
-            total_tokens=rng.choice([None, rng.randrange(2000)]),
-            retries=rng.choice([None, 0, 0, 1]), llm_errors=rng.choice([0, 0, 2]),
-            tool_errors=rng.choice([0, 1, None]), task_type=("triage", None, "code")[case % 3],
-            difficulty=("easy", "hard")[case % 2], planning_s=lat[0], execution_s=lat[1],
-            reflection_s=lat[2], latency_s=lat[3],
-        ))
-    return runs
 
 
 # ---------------------------------------------------------------- Wilson / success
