@@ -9,129 +9,23 @@ Set CREWBENCH_SCREENSHOTS=<folder> to save a screenshot of every page on the way
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 import zipfile
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+from browser_support import (  # noqa: F401 - fixtures and helpers
+    REPO,
+    _choose,
+    _idle,
+    _open,
+    _shot,
+    _widget,
+    page,
+    server,
+)
 
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def server(tmp_path):
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium (apt-get install chromium chromium-driver)")
-    root = tmp_path / "ws"
-    root.mkdir()
-    for folder in ("roles", "crews", "scenarios", "policies"):
-        shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("*.db", "__pycache__", ".cache"))
-    port = _free_port()
-    env = {**os.environ, "CREWBENCH_WORKSPACE": str(root), "CREWBENCH_DB": str(tmp_path / "runs.db"),
-           "CREWBENCH_HOME": str(tmp_path / "home")}
-    env.pop("OPENAI_API_KEY", None)  # the preflight step expects no key
-    log = (tmp_path / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                log.flush()
-                pytest.fail("streamlit did not start:\n" + (tmp_path / "streamlit.log").read_text()[-3000:])
-            time.sleep(0.3)
-        yield url, root, tmp_path
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-
-
-@pytest.fixture
-def page():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1400, "height": 1700}, accept_downloads=True)
-        tab = context.new_page()
-        tab.set_default_timeout(60_000)
-        yield tab
-        browser.close()
-
-
-def _shot(page, name: str) -> None:
-    folder = os.environ.get("CREWBENCH_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.wait_for_timeout(1200)  # let charts and graphs finish drawing
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
-
-
-def _open(page, url: str, path: str, title: str) -> None:
-    page.goto(f"{url}/{path}")
-    page.get_by_role("heading", name=title).first.wait_for()
-    _idle(page)
-
-
-def _idle(page) -> None:
-    # Streamlit shows a "running" status widget while the script runs.
-    page.wait_for_timeout(300)
-    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=60_000)
-
-
-def _widget(page, testid: str, label: str):
-    return page.locator(f'[data-testid="{testid}"]').filter(has=page.get_by_text(label, exact=True)).first
-
-
-def _choose(page, testid: str, label: str, option: str) -> None:
-    """Pick an option in a selectbox or multiselect by typing it and pressing Enter."""
-    from playwright.sync_api import Error as PlaywrightError
-
-    box = _widget(page, testid, label)
-    for attempt in range(4):
-        # A rerun can redraw the dropdown under the click on a loaded machine ("element was
-        # detached"): open it again and retry, instead of waiting out one 60 s click.
-        try:
-            box.locator("input").first.click(timeout=15_000)
-            box.locator("input").first.fill(option, timeout=15_000)
-            page.get_by_role("option", name=option, exact=True).first.click(timeout=15_000)
-            break
-        except PlaywrightError:
-            if attempt == 3:
-                raise
-            page.keyboard.press("Escape")
-            _idle(page)
-    _idle(page)
 
 
 def _pending_approval(db: Path) -> None:
@@ -146,7 +40,7 @@ def _pending_approval(db: Path) -> None:
     store.close()
 
 
-def test_create_role_build_run_compare_export(server, page, tmp_path):
+def test_create_role_build_run_compare_export(server, page, tmp_path):  # noqa: F811 - pytest fixtures
     url, root, _ = server
 
     # 1. create a role
@@ -286,7 +180,7 @@ def _experiments(db: Path) -> list[dict]:
         store.close()
 
 
-def test_newcomer_journey_guards(server, page, tmp_path):
+def test_newcomer_journey_guards(server, page, tmp_path):  # noqa: F811 - pytest fixtures
     """Issue 14: Enter starts nothing, a missing key is refused before any run, the builder asks
     before overwriting, a support_triage export loads in CrewAI, and an interactive policy shows
     an approval card for the shipped destructive tool during a browser-started run."""

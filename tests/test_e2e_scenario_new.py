@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from test_e2e_browser import _choose, _idle, _open, _shot, _widget, page, server  # noqa: F401
+from browser_support import _choose, _idle, _open, _shot, _widget, page, server  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
