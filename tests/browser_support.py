@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -15,17 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from crewbench.llm.local_server import free_loopback_port
+
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -36,7 +32,7 @@ def server(tmp_path):
     root.mkdir()
     for folder in ("roles", "crews", "scenarios", "policies"):
         shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("*.db", "__pycache__", ".cache"))
-    port = _free_port()
+    port = free_loopback_port()
     env = {**os.environ, "CREWBENCH_WORKSPACE": str(root), "CREWBENCH_DB": str(tmp_path / "runs.db"),
            "CREWBENCH_HOME": str(tmp_path / "home")}
     env.pop("OPENAI_API_KEY", None)  # the preflight step expects no key

@@ -81,3 +81,29 @@ def assert_completed(run: dict) -> None:
     assert run["outcome"] in ("correct", "wrong"), run["outcome"]
     assert run["grade_reason"], "a graded run says why"
     assert run["status"] == ("success" if run["outcome"] == "correct" else "failed"), run["status"]
+
+
+def count_runs(db) -> int:
+    """Finished runs in a runs.db another process is writing (0 while it does not exist yet)."""
+    import sqlite3
+
+    try:
+        with sqlite3.connect(db) as connection:
+            return connection.execute("select count(*) from runs").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def kill_after_runs(process, db, runs: int, *, timeout_s: float = 120.0) -> None:
+    """SIGKILL ``process`` once ``db`` holds ``runs`` finished runs; fail if it ended first."""
+    import signal
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while count_runs(db) < runs and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)
+    if process.poll() is not None:
+        err = process.communicate()[1] if process.stderr else ""
+        raise AssertionError(f"the experiment should still be running when it is killed: {err[-2000:]!r}")
+    process.send_signal(signal.SIGKILL)
+    process.wait()

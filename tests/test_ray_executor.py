@@ -5,15 +5,12 @@ rate limit for every worker together."""
 from __future__ import annotations
 
 import os
-import signal
-import sqlite3
 import subprocess
 import sys
-import time
 
 import pytest
 from click.testing import CliRunner
-from conftest import FAST
+from conftest import FAST, kill_after_runs
 
 os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
 ray = pytest.importorskip("ray", reason="CI installs ray through the [test] extra")
@@ -79,13 +76,6 @@ def test_ray_matches_the_thread_pool_slot_by_slot_under_one_rate_limit(cluster, 
     assert starts[-1] - starts[0] >= (len(starts) - 1) / rps * 0.9
 
 
-def _count_runs(db) -> int:
-    try:
-        with sqlite3.connect(db) as connection:
-            return connection.execute("select count(*) from runs").fetchone()[0]
-    except sqlite3.Error:
-        return 0
-
 
 def test_killed_driver_resumes_with_nothing_lost_or_duplicated(cluster, repo, tmp_path, tmp_workspace):
     db = tmp_path / "runs.db"
@@ -94,12 +84,7 @@ def test_killed_driver_resumes_with_nothing_lost_or_duplicated(cluster, repo, tm
                "--address", cluster, "--db", str(db), "--workspace", str(tmp_workspace.root), "--quiet"]
     process = subprocess.Popen(command, cwd=repo, env={**os.environ, "PYTHONUNBUFFERED": "1"},
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.time() + 90
-    while _count_runs(db) < 5 and time.time() < deadline and process.poll() is None:
-        time.sleep(0.2)
-    assert process.poll() is None, process.communicate()[1][-2000:]
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    kill_after_runs(process, db, 5, timeout_s=90)
     before = Store(db)
     (experiment,) = before.experiments()
     kept = {r["id"]: (r["case_id"], r["rep"], r["total_tokens"]) for r in before.runs(experiment["id"])}

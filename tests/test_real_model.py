@@ -11,7 +11,6 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -23,7 +22,7 @@ import pytest
 
 from crewbench.cli.run_support import exit_code
 from crewbench.engine.textcalls import find_tool_call
-from crewbench.llm.local_server import bundled_test_model, have_xllamacpp
+from crewbench.llm.local_server import bundled_test_model, free_loopback_port, have_xllamacpp
 
 REPO = Path(__file__).resolve().parent.parent
 MODEL = bundled_test_model()
@@ -38,11 +37,6 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
 
 def _env(tmp_path) -> dict:
     env = dict(os.environ)
@@ -53,7 +47,7 @@ def _env(tmp_path) -> dict:
 
 @contextlib.contextmanager
 def _serve(tmp_path, ctx: int):
-    port = _free_port()
+    port = free_loopback_port()
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "crewbench", "serve-local", str(MODEL), "--port", str(port),

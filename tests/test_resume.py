@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 import os
-import signal
-import sqlite3
 import subprocess
 import sys
-import time
 
 from crewbench.store.store import Store
-
-
-def count_runs(db) -> int:
-    try:
-        with sqlite3.connect(db) as connection:
-            return connection.execute("select count(*) from runs").fetchone()[0]
-    except sqlite3.Error:
-        return 0
+from tests.conftest import kill_after_runs
 
 
 def test_killed_experiment_resumes_without_loss_or_duplicates(repo, tmp_path):
@@ -26,12 +16,7 @@ def test_killed_experiment_resumes_without_loss_or_duplicates(repo, tmp_path):
     command = [sys.executable, "-m", "crewbench.cli.main", "run", "--crew", "crews/mini_sequential.yaml",
                "--reps", "4", "--concurrency", "2", "--latency-scale", "0.25", "--db", str(db), "--quiet"]
     process = subprocess.Popen(command, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.time() + 120
-    while count_runs(db) < 5 and time.time() < deadline and process.poll() is None:
-        time.sleep(0.2)
-    assert process.poll() is None, "the experiment should still be running when it is killed"
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    kill_after_runs(process, db, 5)
     before = Store(db)
     (experiment,) = before.experiments()
     kept = {r["id"]: (r["case_id"], r["rep"], r["total_tokens"]) for r in before.runs(experiment["id"])}

@@ -11,7 +11,7 @@ from crewbench.cli.main import cli
 from crewbench.cli.run_support import EXIT_ERRORS, EXIT_INTERRUPTED, exit_code, redact_url
 from crewbench.engine import ExperimentConfig, run_experiment
 from crewbench.llm.noise import collect_noise
-from tests.conftest import FAST
+from tests.conftest import FAST, count_runs
 
 
 def test_a_dead_endpoint_is_refused_before_any_run_naming_the_url_without_its_password(tmp_path):
@@ -111,7 +111,7 @@ def test_ctrl_c_finishes_runs_in_flight_and_exits_5(repo, tmp_path):
          "--concurrency", "1", "--latency-scale", "0.2", "--db", str(db), "--quiet"],
         cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
-    while not (db.exists() and _runs_in(db)) and time.monotonic() < deadline:
+    while not count_runs(db) and time.monotonic() < deadline:
         time.sleep(0.5)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=120)
@@ -126,10 +126,3 @@ def test_ctrl_c_finishes_runs_in_flight_and_exits_5(repo, tmp_path):
     assert status == "cancelled" and 0 < runs < 300
 
 
-def _runs_in(db) -> int:
-    import sqlite3
-
-    try:
-        return sqlite3.connect(db).execute("select count(*) from runs").fetchone()[0]
-    except sqlite3.Error:
-        return 0

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from crewbench.errors import ModelError
 
-__all__ = ["INSTALL_HINT", "LocalServer", "bundled_test_model", "have_xllamacpp", "start_local_server"]
+__all__ = ["INSTALL_HINT", "LocalServer", "bundled_test_model", "free_loopback_port", "have_xllamacpp",
+           "start_local_server"]
 
 INSTALL_HINT = "pip install -e '.[local]'  (or: pip install xllamacpp)"
 
@@ -56,6 +57,15 @@ class LocalServer:
     def stop(self) -> None:
         # xllamacpp's Server shuts its loop down when the object is released.
         self.server = None
+
+
+def free_loopback_port() -> int:
+    """A port on 127.0.0.1 nobody listens on right now (the OS picks it)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def _check_port_free(port: int) -> None:

@@ -207,14 +207,9 @@ def _local_model() -> tuple[str, str] | None:
 @st.cache_resource(show_spinner="Starting llama.cpp…")
 def _serve_local(path: str):
     # One server per model file for the whole app: sessions share it, it lives as long as the app.
-    import socket
+    from crewbench.llm.local_server import free_loopback_port, start_local_server
 
-    from crewbench.llm.local_server import start_local_server
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return start_local_server(path, port=port, threads=max(1, (os.cpu_count() or 2) - 1))
+    return start_local_server(path, port=free_loopback_port(), threads=max(1, (os.cpu_count() or 2) - 1))
 
 
 def _summary(args) -> Plan | None:
