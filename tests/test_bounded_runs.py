@@ -60,7 +60,12 @@ def test_timeout_bounds_the_run_and_nothing_is_called_after_it(workspace, store,
     statuses = {c["status"] for c in store.llm_calls(run["id"])}
     assert "pending" not in statuses
     time.sleep(2.5)  # the abandoned thread's in-flight call finishes; its next one is blocked
-    assert [t for t in calls if t > returned] == []
+    # Each call takes 1.5 s and the run 0.5 s, so at most one call can have been let through
+    # before the timeout; a second one means a call was let through after it. (When to count
+    # is not "after run_experiment returned": on a loaded machine the one admitted call can be
+    # preempted between the hook and the model and reach it a few ms after the return.)
+    assert len(calls) <= 1, calls
+    assert all(t < returned + 1.0 for t in calls), [t - returned for t in calls]
 
 
 class _Response:
