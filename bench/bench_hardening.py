@@ -22,7 +22,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -30,7 +29,7 @@ from pathlib import Path
 import _common
 
 sys.path.insert(0, str(_common.REPO / "tests"))
-from test_reliability_probes import _Hanging
+from fake_endpoints import HangingEndpoint
 
 from crewbench.engine import ExperimentConfig, run_experiment
 from crewbench.llm.server import SimServer
@@ -107,24 +106,18 @@ def fault_feeder(rate: float) -> None:
 
 
 def hanging_endpoint(timeout_s: float = 4.0) -> None:
-    from http.server import ThreadingHTTPServer
-
-    _Hanging.posts = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hanging)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    db = Path(tempfile.mkdtemp()) / "runs.db"
-    result = subprocess.run(
-        [sys.executable, "-m", "crewbench", "run", "--crew", "mini_sequential", "--reps", "2",
-         "--concurrency", "4", "--model", "openai/x", "--base-url", url, "--timeout", str(timeout_s),
-         "--db", str(db), "--quiet"], cwd=_common.REPO, env={**ENV, "OPENAI_API_KEY": "sk-bench"},
-        capture_output=True, text=True, check=False, timeout=300)
-    ended = time.monotonic()
-    time.sleep(3)
-    posts = _Hanging.posts
+    with HangingEndpoint() as endpoint:
+        db = Path(tempfile.mkdtemp()) / "runs.db"
+        result = subprocess.run(
+            [sys.executable, "-m", "crewbench", "run", "--crew", "mini_sequential", "--reps", "2",
+             "--concurrency", "4", "--model", "openai/x", "--base-url", endpoint.url,
+             "--timeout", str(timeout_s), "--db", str(db), "--quiet"],
+            cwd=_common.REPO, env={**ENV, "OPENAI_API_KEY": "sk-bench"},
+            capture_output=True, text=True, check=False, timeout=300)
+        ended = time.monotonic()
+        time.sleep(3)
+        posts = list(endpoint.posts)
     output = result.stdout + result.stderr
-    server.shutdown()
     print(f"hanging endpoint: exit {result.returncode}, {ended - posts[0]:.1f} s after the first request "
           f"(timeout {timeout_s:g} s, runs in parallel waves of 4), {len(posts)} requests, "
           f"{sum(1 for t in posts if t > ended)} after return, {output.count('Traceback')} tracebacks")

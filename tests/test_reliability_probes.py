@@ -4,18 +4,15 @@ everything a run leaves behind. ``bench/bench_hardening.py`` prints the same pro
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
+from fake_endpoints import HangingEndpoint
 
 from crewbench.engine import ExperimentConfig, run_experiment
 from crewbench.llm.server import SimServer
@@ -43,36 +40,10 @@ def test_fault_feeder_every_run_ends_and_every_provider_error_is_recorded(worksp
     assert not statuses["pending"]
 
 
-class _Hanging(BaseHTTPRequestHandler):
-    """Answers the preflight's model list, then never answers a completion."""
-
-    posts: ClassVar[list[float]] = []
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        body = json.dumps({"object": "list", "data": [{"id": "x", "object": "model"}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_POST(self):
-        type(self).posts.append(time.monotonic())
-        time.sleep(60)
-
-
 @pytest.fixture
 def hanging_endpoint():
-    _Hanging.posts = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hanging)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1", _Hanging.posts
-    server.shutdown()
-    server.server_close()
+    with HangingEndpoint() as endpoint:
+        yield endpoint.url, endpoint.posts
 
 
 def test_a_hanging_endpoint_ends_within_the_timeout_with_no_traceback_and_no_late_request(
