@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from ui_support import TIMEOUT, page, page_app
 
 REPO = Path(__file__).resolve().parent.parent
-TIMEOUT = 90  # the first script run in a process pays `import crewai` (~5 s)
 FAST = {"transient_rate": 0.0, "malformed_rate": 0.0}
 
 
@@ -25,23 +25,6 @@ def ui_env(tmp_path, monkeypatch):
     monkeypatch.setenv("CREWBENCH_WORKSPACE", str(root))
     monkeypatch.setenv("CREWBENCH_DB", str(tmp_path / "runs.db"))
     return root, tmp_path / "runs.db"
-
-
-def _page(name: str) -> None:
-    # Runs inside AppTest: one page module, the way app.py's st.navigation would run it.
-    import importlib
-
-    from crewbench.ui import state
-
-    state.init()
-    importlib.import_module(f"crewbench.ui.{name}").render()
-
-
-def page(name: str) -> AppTest:
-    at = AppTest.from_function(_page, args=(name,), default_timeout=TIMEOUT)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def texts(at: AppTest, *kinds: str) -> str:
@@ -269,7 +252,7 @@ def test_a_heatmap_cell_opens_its_case_runs_in_the_explorer(ui_env):
     assert compare.heatmap_cell({"selection": {"points": []}}) is None
 
     runs = [r for r in Store(db).runs(experiment) if r["crew_name"] == "mini_sequential"]
-    at = AppTest.from_function(_page, args=("explorer",), default_timeout=TIMEOUT)
+    at = page_app("explorer")
     at.session_state["explorer:experiment"] = experiment
     at.session_state[f"explorer:crew:{experiment}"] = "mini_sequential"
     at.session_state["explorer:case"] = ("api-500s", "clean")

@@ -9,11 +9,10 @@ import time
 
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
+from ui_support import page
 
 from crewbench.definitions.case_table import cases_to_rows, rows_to_cases
 
-TIMEOUT = 90
 ROWS = [{"ticket": f"T{i}", "message": m, "team": t, "priority": p}
         for i, (m, t, p) in enumerate([
             ("I was charged twice", "billing", "high"), ("Cannot log in", "account", "normal"),
@@ -28,22 +27,6 @@ def ui_env(tmp_path, monkeypatch):
     monkeypatch.setenv("CREWBENCH_WORKSPACE", str(root))
     monkeypatch.setenv("CREWBENCH_DB", str(tmp_path / "runs.db"))
     return root, tmp_path / "runs.db"
-
-
-def _page(name: str) -> None:
-    import importlib
-
-    from crewbench.ui import state
-
-    state.init()
-    importlib.import_module(f"crewbench.ui.{name}").render()
-
-
-def page(name: str) -> AppTest:
-    at = AppTest.from_function(_page, args=(name,), default_timeout=TIMEOUT)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def texts(at, *kinds):
