@@ -5,18 +5,16 @@ from __future__ import annotations
 
 # conftest.py has made CrewAI quiet and local (crewbench.compat.hygiene.apply) before any import.
 import csv
-import importlib
 import json
-import sys
 import zipfile
 from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
+from export_support import load_export
 
 from crewbench.cli.export import register
-from crewbench.definitions.yamlio import load_yaml_file
 from crewbench.errors import ExportError
 from crewbench.exchange.export import export_crew, export_results, render_export
 from crewbench.store.store import Store
@@ -77,32 +75,8 @@ def kickoff(crew, inputs=None) -> str:
     return str(crew.kickoff(inputs=inputs or {"message": "I was charged twice"}))
 
 
-def load_export(fmt: str, path: Path, crew_name: str, *, with_inputs: bool = False):
-    """Build a Crew from an export with CrewAI's own machinery (and the inputs it ships with)."""
-    crew, inputs = _load_export(fmt, path, crew_name)
-    return (crew, inputs) if with_inputs else crew
-
-
-def _load_export(fmt: str, path: Path, crew_name: str):
-    if fmt == "jsonc":
-        from crewai.project.crew_loader import load_crew
-
-        return load_crew(path / "crew.jsonc")
-    if fmt == "classic":
-        for module in [m for m in sys.modules if m == crew_name or m.startswith(crew_name + ".")]:
-            del sys.modules[module]
-        sys.path.insert(0, str(path / "src"))
-        try:
-            module = importlib.import_module(f"{crew_name}.crew")
-        finally:
-            sys.path.remove(str(path / "src"))
-        cls = next(v for k, v in vars(module).items() if k.lower() == crew_name.replace("_", ""))
-        main = importlib.import_module(f"{crew_name}.main")
-        return cls().crew(), main.INPUTS
-    from crewai.project.crew_loader import load_crew_from_definition
-
-    data = load_yaml_file(path) if fmt == "yaml" else json.loads(path.read_text())
-    return load_crew_from_definition(data, project_root=path.parent)
+def load_export_crew(fmt: str, path: Path, crew_name: str):
+    return load_export(fmt, path, crew_name)[0]
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -110,7 +84,7 @@ def _load_export(fmt: str, path: Path, crew_name: str):
 def test_export_loads_in_crewai_with_the_same_graph(workspace, tmp_path, crew_name, fmt):
     spec = workspace.crew(crew_name)
     result = export_crew(spec, fmt, tmp_path, workspace=workspace)
-    crew, inputs = load_export(fmt, result.path, crew_name, with_inputs=True)
+    crew, inputs = load_export(fmt, result.path, crew_name)
     assert crew_graph(crew) == spec_graph(spec)
     tools = {a.role: sorted(t.name for t in a.tools or []) for a in crew.agents}
     assert tools == {spec.agents[n].role: sorted(spec.agents[n].tools) for n in spec.worker_names}
@@ -129,7 +103,7 @@ def test_export_kicks_off_on_the_simulator_with_its_example_input(workspace, tmp
     scenario = workspace.scenario(spec.scenario)
     case = next(c for c in scenario.cases() if c.variant == "clean")
     result = export_crew(spec, fmt, tmp_path, workspace=workspace)
-    crew, inputs = load_export(fmt, result.path, crew_name, with_inputs=True)
+    crew, inputs = load_export(fmt, result.path, crew_name)
     # The example input is a real case, not {"message": ""}.
     assert {k: inputs[k] for k in case.input} == case.input and any(case.input.values())
     # Every exported tool runs from the exported files (kb.yaml, corpus/, patching.py travel along).
@@ -164,7 +138,7 @@ def test_zip_export_holds_a_loadable_project(workspace, tmp_path):
         names = archive.namelist()
         archive.extractall(tmp_path / "x")
     assert "mini_concurrent/crew.jsonc" in names and "mini_concurrent/agents/router.jsonc" in names
-    crew = load_export("jsonc", tmp_path / "x" / "mini_concurrent", "mini_concurrent")
+    crew = load_export_crew("jsonc", tmp_path / "x" / "mini_concurrent", "mini_concurrent")
     assert crew_graph(crew) == spec_graph(spec)
 
 
@@ -213,7 +187,7 @@ def test_classic_renames_an_agent_named_like_its_task(workspace, tmp_path):
     assert "def route_agent(self)" in files["src/clash/crew.py"]
     assert "agent: route_agent" in files["src/clash/config/tasks.yaml"]
     assert spec.content_hash() in files["pyproject.toml"] and "agent_renames" in files["pyproject.toml"]
-    crew = load_export("classic", export_crew(spec, "classic", tmp_path, workspace=workspace).path, "clash")
+    crew = load_export_crew("classic", export_crew(spec, "classic", tmp_path, workspace=workspace).path, "clash")
     assert crew_graph(crew) == spec_graph(spec)
 
 

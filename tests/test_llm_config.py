@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-import importlib
-import json
-import sys
 from pathlib import Path
 
 import pytest
+from export_support import load_export
 
 from crewbench.errors import ExportError
 from crewbench.exchange.export import render_export
@@ -34,27 +32,7 @@ def _write(files: dict[str, str], root: Path) -> Path:
 
 
 def _load(fmt: str, root: Path, name: str):
-    if fmt == "jsonc":
-        from crewai.project.crew_loader import load_crew
-
-        return load_crew(root / "crew.jsonc")[0]
-    if fmt == "classic":
-        for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
-            del sys.modules[module]
-        sys.path.insert(0, str(root / "src"))
-        try:
-            module = importlib.import_module(f"{name}.crew")
-        finally:
-            sys.path.remove(str(root / "src"))
-        cls = next(v for k, v in vars(module).items() if k.lower() == name.replace("_", ""))
-        return cls().crew()
-    from crewai.project.crew_loader import load_crew_from_definition
-
-    from crewbench.definitions.yamlio import load_yaml_file
-
-    path = root / f"{name}.{fmt}"
-    data = load_yaml_file(path) if fmt == "yaml" else json.loads(path.read_text())
-    return load_crew_from_definition(data, project_root=root)[0]
+    return load_export(fmt, root if fmt in ("jsonc", "classic") else root / f"{name}.{fmt}", name)[0]
 
 
 @pytest.mark.parametrize("fmt", ["jsonc", "classic", "yaml", "json"])
