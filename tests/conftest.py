@@ -73,6 +73,18 @@ def tmp_workspace(tmp_path):
     return Workspace(copy_workspace(tmp_path / "ws"))
 
 
+@pytest.fixture
+def scenarios_only_workspace(tmp_path):
+    """The shipped scenarios with empty roles/ and crews/, for tests that write their own."""
+    from crewbench.definitions.workspace import Workspace
+
+    root = tmp_path / "ws"
+    shutil.copytree(REPO / "scenarios", root / "scenarios", ignore=_IGNORED)
+    (root / "roles").mkdir()
+    (root / "crews").mkdir()
+    return Workspace(root)
+
+
 def assert_completed(run: dict) -> None:
     """A run that reached an answer and was graded: it ended `completed`, its outcome is the
     grader's verdict, and the legacy status agrees with that outcome. (It says nothing about

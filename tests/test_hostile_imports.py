@@ -7,7 +7,6 @@ pyproject/meta; --overwrite silently changing every crew that shares a role.
 
 from __future__ import annotations
 
-import shutil
 import struct
 import time
 import zipfile
@@ -20,18 +19,13 @@ from crewbench.errors import CrewbenchError
 from crewbench.exchange.import_read import MAX_JSONC_BYTES, MAX_ZIP_ENTRIES
 from crewbench.exchange.importer import import_project
 
-ROOT = Path(__file__).resolve().parents[1]
 GOOD_YAML = ("agents:\n  a:\n    role: R\n    goal: G\n    backstory: B\n"
              "tasks:\n  - name: t\n    description: d\n    expected_output: o\n    agent: a\n")
 
 
 @pytest.fixture
-def ws(tmp_path) -> Workspace:
-    root = tmp_path / "ws"
-    shutil.copytree(ROOT / "scenarios", root / "scenarios")
-    (root / "roles").mkdir()
-    (root / "crews").mkdir()
-    return Workspace(root)
+def ws(scenarios_only_workspace) -> Workspace:
+    return scenarios_only_workspace
 
 
 def snapshot(root: Path) -> dict[str, bytes]:

@@ -5,7 +5,6 @@ Issue 15 item 1: ``tools: ["os:abort"]`` in a role killed a run, and import acce
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
@@ -18,17 +17,12 @@ from crewbench.engine.build import _make_tool
 from crewbench.errors import DefinitionError, ExportError
 from crewbench.exchange.importer import import_project, read_project
 
-ROOT = Path(__file__).resolve().parents[1]
 PROBE = "crewbench_probe_tool_module"
 
 
 @pytest.fixture
-def ws(tmp_path) -> Workspace:
-    root = tmp_path / "ws"
-    shutil.copytree(ROOT / "scenarios", root / "scenarios")
-    (root / "roles").mkdir()
-    (root / "crews").mkdir()
-    return Workspace(root)
+def ws(scenarios_only_workspace) -> Workspace:
+    return scenarios_only_workspace
 
 
 @pytest.fixture
