@@ -15,10 +15,10 @@ import sqlite3
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from process_support import served
 
 from crewbench.cli.run_support import exit_code
 from crewbench.engine.textcalls import find_tool_call
@@ -48,32 +48,12 @@ def _env(tmp_path) -> dict:
 @contextlib.contextmanager
 def _serve(tmp_path, ctx: int):
     port = free_loopback_port()
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "crewbench", "serve-local", str(MODEL), "--port", str(port),
-         "--alias", ALIAS, "--threads", "1", "--ctx", str(ctx)],
-        stdout=log, stderr=subprocess.STDOUT, env=_env(tmp_path), cwd=tmp_path)
     base_url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base_url}/models", timeout=2) as response:
-                    assert ALIAS in json.dumps(json.load(response))
-                break
-            except (OSError, ValueError):
-                assert process.poll() is None, (tmp_path / "server.log").read_text()
-                assert time.monotonic() < deadline, "serve-local did not come up in 90 s"
-                time.sleep(0.5)
+    with served([sys.executable, "-m", "crewbench", "serve-local", str(MODEL), "--port", str(port),
+                 "--alias", ALIAS, "--threads", "1", "--ctx", str(ctx)],
+                ready_url=f"{base_url}/models", accept=lambda body: ALIAS in body.decode(),
+                log_path=tmp_path / "server.log", timeout_s=90, env=_env(tmp_path), cwd=tmp_path):
         yield base_url
-    finally:
-        process.terminate()  # by its pid: only the server this test started
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
 
 
 @pytest.fixture(scope="module")
