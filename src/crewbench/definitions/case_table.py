@@ -9,7 +9,7 @@ from typing import Any
 
 from crewbench.definitions.scenario import DIFFICULTIES
 
-__all__ = ["cases_to_rows", "rows_to_cases"]
+__all__ = ["cases_to_rows", "json_cell", "rows_to_cases"]
 
 INPUT = "input."
 EXPECTED = "expected"
@@ -50,12 +50,18 @@ def _empty(value: Any) -> bool:
         (isinstance(value, str) and not value.strip())
 
 
-def _value(value: Any) -> Any:
+def json_cell(value: Any) -> Any:
+    """A cell holding JSON (an object or list) becomes that JSON; numbers in text stay text."""
     if isinstance(value, str) and value.strip()[:1] in "[{":
         try:
             return json.loads(value)
         except json.JSONDecodeError:
             return value
+    return value
+
+
+def _value(value: Any) -> Any:
+    value = json_cell(value)
     if hasattr(value, "item"):
         return value.item()
     return value

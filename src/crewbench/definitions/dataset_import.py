@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from crewbench.definitions.case_table import json_cell
 from crewbench.definitions.config import NAME_PATTERN
 from crewbench.definitions.scenario import DIFFICULTIES
 from crewbench.definitions.yamlio import dump_yaml
@@ -186,13 +187,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _parsed(value: Any) -> Any:
-    """A cell holding JSON (an object or list) becomes that JSON; numbers in text stay text."""
-    if isinstance(value, str) and value.strip()[:1] in "[{":
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
     return value
 
 
@@ -261,7 +255,7 @@ def validate(frame, mapping: ColumnMap) -> list[Issue]:
 
 def _type_issues(rows: list[dict], column: str) -> list[Issue]:
     """A column whose rows are mostly one type flags the rows that are not."""
-    kinds = [(n, _kind(_parsed(_plain(row[column])))) for n, row in enumerate(rows, 1)]
+    kinds = [(n, _kind(json_cell(_plain(row[column])))) for n, row in enumerate(rows, 1)]
     present = [k for _, k in kinds if k != "null"]
     if len(present) < 3:
         return []
@@ -277,8 +271,8 @@ def _type_issues(rows: list[dict], column: str) -> list[Issue]:
 # ---------------------------------------------------------------- cases and scenario
 def _reference(row: dict, mapping: ColumnMap) -> Any:
     if len(mapping.reference) == 1:
-        return _parsed(_plain(row[mapping.reference[0]]))
-    return {identifier(c): _parsed(_plain(row[c])) for c in mapping.reference}
+        return json_cell(_plain(row[mapping.reference[0]]))
+    return {identifier(c): json_cell(_plain(row[c])) for c in mapping.reference}
 
 
 def build_cases(frame, mapping: ColumnMap, *, task_type: str = "") -> list[dict]:

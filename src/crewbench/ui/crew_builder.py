@@ -113,12 +113,6 @@ def _base(ws, source: str) -> tuple[dict, str | None]:
         return {"name": source, "process": "sequential", "agents": {}, "tasks": []}, str(exc)
 
 
-def _inline(error: DefinitionError | None, *fields: str) -> None:
-    problem = state.field_problem(error, *fields)
-    if problem:
-        st.error(problem, icon=":material/error:")
-
-
 def render() -> None:
     st.title("Crew builder")
     ws = state.workspace()
@@ -187,9 +181,9 @@ def render() -> None:
         except CrewbenchError as exc:
             other_error = str(exc)
     with holder.container():
-        _inline(error, "name", "process", "scenario", "description")
+        state.inline_field_error(error, "name", "process", "scenario", "description")
     with agents_error:
-        _inline(error, "agents", "manager_agent")
+        state.inline_field_error(error, "agents", "manager_agent")
     for index, slot in enumerate(task_slots):
         problem = state.field_problem(error, f"tasks[{index}]")
         if problem:

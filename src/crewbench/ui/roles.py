@@ -43,12 +43,6 @@ def role_data(role: str, goal: str, backstory: str, tools: list[str], allow_dele
     return data
 
 
-def _inline(error: DefinitionError | None, *fields: str) -> None:
-    problem = state.field_problem(error, *fields)
-    if problem:
-        st.error(problem, icon=":material/error:")
-
-
 def render() -> None:
     st.title("Roles")
     st.caption("Each role is one CrewAI agent in `roles/<name>.yaml`; crews reference roles by name.")
@@ -114,18 +108,18 @@ def _form(ws, choice: str, current: dict, tools: list[str]) -> None:
     with st.form(_k(f"form:{suffix}")):
         name = st.text_input("File name (roles/<name>.yaml)", value="" if choice == NEW else choice,
                              disabled=choice != NEW, key=_k(f"name:{suffix}"))
-        _inline(error, "name")
+        state.inline_field_error(error, "name")
         role = st.text_input("Role", value=current.get("role", ""), key=_k(f"role:{suffix}"))
-        _inline(error, "role")
+        state.inline_field_error(error, "role")
         goal = st.text_area("Goal", value=current.get("goal", ""), height=80, key=_k(f"goal:{suffix}"))
-        _inline(error, "goal")
+        state.inline_field_error(error, "goal")
         backstory = st.text_area("Backstory", value=current.get("backstory", ""), height=100,
                                  key=_k(f"backstory:{suffix}"))
-        _inline(error, "backstory")
+        state.inline_field_error(error, "backstory")
         known = [t for t in current.get("tools") or [] if t not in tools]
         chosen_tools = st.multiselect("Tools (declared by scenarios)", tools + known,
                                       default=current.get("tools") or [], key=_k(f"tools:{suffix}"))
-        _inline(error, "tools")
+        state.inline_field_error(error, "tools")
         c1, c2, c3 = st.columns(3)
         delegation = c1.checkbox("Allow delegation", value=bool(current.get("allow_delegation", False)),
                                  key=_k(f"deleg:{suffix}"))
@@ -134,7 +128,7 @@ def _form(ws, choice: str, current: dict, tools: list[str]) -> None:
         llm = c3.text_input("LLM (blank = the experiment's model)",
                             value=current.get("llm", "") if isinstance(current.get("llm"), str) else "",
                             key=_k(f"llm:{suffix}"))
-        _inline(error, "allow_delegation", "max_iter", "llm")
+        state.inline_field_error(error, "allow_delegation", "max_iter", "llm")
         st.markdown("**crewbench settings**")
         c4, c5, c6 = st.columns(3)
         permissions = c4.multiselect("Permissions", list(PERMISSION_LEVELS),
@@ -145,7 +139,7 @@ def _form(ws, choice: str, current: dict, tools: list[str]) -> None:
                                key=_k(f"verifies:{suffix}"))
         description = st.text_input("Description", value=extra.get("description", ""),
                                     key=_k(f"desc:{suffix}"))
-        _inline(error, "crewbench")
+        state.inline_field_error(error, "crewbench")
         submitted = st.form_submit_button("Save role", type="primary", icon=":material/save:")
     if error is not None and not state.field_problem(error, "name", "role", "goal", "backstory", "tools",
                                                      "allow_delegation", "max_iter", "llm", "crewbench"):

@@ -21,9 +21,23 @@ from crewbench.errors import CrewbenchError, DefinitionError
 from crewbench.store.store import Store
 
 __all__ = [
-    "DB_ENV", "SIM_BADGE", "cached_experiments", "cached_llm_calls", "cached_runs",
-    "cached_tool_calls", "db_path", "field_problem", "guard", "init", "key", "listener", "sim_badge", "store",
-    "workspace", "workspace_root",
+    "DB_ENV",
+    "SIM_BADGE",
+    "cached_experiments",
+    "cached_llm_calls",
+    "cached_runs",
+    "cached_tool_calls",
+    "db_path",
+    "field_problem",
+    "guard",
+    "init",
+    "inline_field_error",
+    "key",
+    "listener",
+    "sim_badge",
+    "store",
+    "workspace",
+    "workspace_root",
 ]
 
 DB_ENV = "CREWBENCH_DB"
@@ -166,3 +180,9 @@ def field_problem(error: DefinitionError | None, *prefixes: str) -> str | None:
             return error.problem + (f" — {error.fix}" if error.fix else "")
     return None
 
+
+def inline_field_error(error: DefinitionError | None, *fields: str) -> None:
+    """The error under the widget of the field it names (each problem shows where the eye is)."""
+    problem = field_problem(error, *fields)
+    if problem:
+        st.error(problem, icon=":material/error:")
