@@ -23,7 +23,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-import test_fuzz_definitions as fuzz
+import fuzz_support as fuzz
 
 import crewbench
 from crewbench.definitions.config import parse_crew, parse_role

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(_common.REPO / "tests"))
-import test_fuzz_definitions as fuzz
+import fuzz_support as fuzz
 
 from crewbench.definitions.config import parse_crew, parse_role
 from crewbench.definitions.policy import load_policy, parse_policy
@@ -45,11 +45,7 @@ def _classify(func, counts: Counter, foreign: list) -> None:
 
 def _scenario(scenario, cases):
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "s"
-        folder.mkdir()
-        (folder / "scenario.yaml").write_text(yaml.safe_dump(scenario, allow_unicode=True))
-        (folder / "cases.yaml").write_text(yaml.safe_dump(cases, allow_unicode=True))
-        load_scenario(folder).cases()
+        load_scenario(fuzz.write_scenario(Path(tmp) / "s", scenario, cases)).cases()
 
 
 def _policy_file(doc):
