@@ -17,9 +17,10 @@ OWN_DATABASE = {"engine/knowledge_tool.py"}
 _SQL_CALLS = {"execute", "executemany", "executescript", "query", "table_names"}
 _SQL_ATTRS = {"columns_dict", "conn"}
 _DB_MODULES = {"sqlite3", "sqlite_utils"}
-_SQL_TEXT = re.compile(
-    r"\bselect\b[\s\S]+\bfrom\s+(runs|llm_calls|tool_calls|crews|experiments|policy_decisions"
-    r"|approvals|meta)\b|\binsert\s+into\b|\bdelete\s+from\b|\bupdate\s+\w+\s+set\b", re.IGNORECASE)
+_TABLES = r"(runs|llm_calls|tool_calls|crews|experiments|policy_decisions|approvals|meta)\b(?!\.)"
+# SQL on a runs.db table; "(?!\.)" keeps prose about "runs.db" out.
+_SQL_TEXT = re.compile(rf"\bselect\b[\s\S]+\bfrom\s+{_TABLES}|\binsert\s+into\s+{_TABLES}"
+                       rf"|\bdelete\s+from\s+{_TABLES}|\bupdate\s+{_TABLES}\s+set\b", re.IGNORECASE)
 
 
 def _names_a_store(node: ast.expr) -> bool:
@@ -97,6 +98,8 @@ def test_no_module_outside_the_store_touches_runs_db():
     ("from sqlite_utils import Database", "imports sqlite_utils"),
     ("SQL = 'select id, status from runs where experiment_id = ?'", "SQL text"),
     ("SQL = '''update runs\n set status = ?'''", "SQL text"),
+    ("SQL = f'delete from tool_calls where run_id = {run_id!r}'", "SQL text"),
+    ("SQL = 'insert into crews (id) values (?)'", "SQL text"),
 ])
 def test_each_rule_catches_its_breach(snippet, what):
     assert any(what in hit for hit in breaches(snippet)), breaches(snippet)
@@ -107,6 +110,7 @@ def test_each_rule_catches_its_breach(snippet, what):
     "mine = [j for j in jobs if j.db == state.db_path()]",     # a job's db path, not a store
     "exp = store.find_experiment(key)",
     "help_text = 'select the experiments to compare'",
+    "doc = 'Select what to read from runs.db, then update the set of crews'",
     "store = _store(db_path())",
 ])
 def test_public_store_use_is_not_a_breach(snippet):
