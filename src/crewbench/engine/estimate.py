@@ -32,19 +32,6 @@ class Estimate:
                 f"~{self.prompt_tokens + self.completion_tokens:,.0f} tokens, {cost}")
 
 
-def _earlier(store, crew) -> dict | None:
-    crew_hash = crew.content_hash()
-    try:
-        rows = list(store.db.query(
-            "select avg(r.llm_calls) as calls, avg(r.prompt_tokens) as prompt, "
-            "avg(r.completion_tokens) as completion, count(*) as n from runs r "
-            "join crews c on c.id = r.crew_id where r.simulated = 0 and c.hash = ?", [crew_hash]))
-    except Exception:  # noqa: BLE001 - an older runs.db without these columns: no history
-        return None
-    row = rows[0] if rows else None
-    return row if row and row["n"] else None
-
-
 def estimate_experiment(config, *, store, workspace) -> Estimate | None:
     """None for simulated runs (free) or when nothing can be estimated."""
     from crewbench.definitions.baseline import derive_baseline
@@ -62,7 +49,7 @@ def estimate_experiment(config, *, store, workspace) -> Estimate | None:
     per_run: list[tuple[float, float, float]] = []
     source = "earlier runs"
     for crew in crews:
-        earlier = _earlier(store, crew)
+        earlier = store.real_run_averages(crew.content_hash())
         if earlier is None:
             source = "simulator"
             earlier = _simulated(crew, config, workspace, scenario)

@@ -52,5 +52,5 @@ _columns_lock = threading.Lock()
 def storable_run(store, run: dict) -> dict:
     """``run`` without the keys runs.db has no column for yet (the store's migration adds them)."""
     with _columns_lock:
-        columns = set(store.db["runs"].columns_dict)
+        columns = set(store.columns("runs"))
     return {key: value for key, value in run.items() if key in columns or key not in RUN_KEYS}

@@ -46,7 +46,7 @@ def export_results(store, experiment_id: str, fmt: str = "csv", out_dir: str | P
     written = []
     for table, rows in (("runs", runs), ("llm_calls", [c for r in runs for c in llm[r["id"]]]),
                         ("tool_calls", [c for r in runs for c in tools[r["id"]]])):
-        columns = list(store.db[table].columns_dict)
+        columns = store.columns(table)
         path = out_dir / f"{stem}_{table}.csv"
         with open_private(path, newline="") as handle:
             handle.write(header + "\n")

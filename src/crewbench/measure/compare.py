@@ -1,8 +1,8 @@
 """Comparison engine: experiments (or crews inside one) side by side, with a verdict.
 
-Data comes from runs.db with one ``GROUP BY (case_id, variant)`` per arm — the ``runs_unique_slot``
-index delivers the rows in group order, so no sort — and one narrow select of the four latency
-columns (percentiles cannot be aggregated in SQLite). The per-group rows feed
+Data comes from the store's arm aggregates (store/measure_queries.py): one row per
+(case_id, variant) and the four latency columns per run (percentiles cannot be aggregated in
+SQLite). The per-group rows feed
 ``metrics.summarize_groups``, the same code the list-based metrics use, so SQL and Python
 cannot disagree about a formula. ``rows``/``render`` at the bottom format a comparison so the
 CLI, the HTML report and the UI print the same numbers, always flagged when simulated.
@@ -31,6 +31,7 @@ from crewbench.measure.verdict import (  # noqa: F401  (re-exported: one import 
     judge,
     verdict,
 )
+from crewbench.store.measure_queries import LATENCY_COLUMNS
 
 __all__ = [
     "ALPHA", "NULL_PASS_SHARE", "ROLLBACK_PP", "Arm", "Comparison", "Delta", "compare",
@@ -40,31 +41,6 @@ __all__ = [
 
 NULL_PASS_SHARE = 0.05   # a do-nothing agent passing more cases than this flags the grader
 ROLLBACK_PP = 3.0   # guide: canary rolls back on an error-rate increase > 3% (read as points)
-
-# Aggregates are kept to what SQLite evaluates cheaply; the rest is derived in _group():
-# a fault is metrics.hit_error: a counter > 0 or a status without an answer (NULL > 0 is NULL,
-# which sum() skips, as hit_error treats a missing counter as 0). Fault outcomes partition it.
-_HIT = ("(retries > 0 or llm_errors > 0 or tool_errors > 0"
-        " or status in ('error', 'rejected', 'rate_limited'))")
-_GROUP_SQL = f"""
-select case_id, variant, min(task_type), min(difficulty), count(*),
-  sum(status = 'success'), sum(ending = 'escalated' or status = 'escalated'),
-  sum(status = 'escalated' and {_HIT}),
-  total(cost_usd), total(total_tokens), total(llm_calls),
-  sum(status = 'success' and {_HIT}),
-  sum(status not in ('success', 'escalated') and {_HIT}), max(simulated),
-  sum(cost_usd is null)
-from runs where experiment_id = ? and crew_id is ?
-group by case_id, variant
-"""
-# Per case (all variants together: a case is the unit the repetitions are correlated within).
-_CASE_SQL = """
-select case_id, count(*), sum(status = 'success'), sum(status not in ('success', 'escalated'))
-from runs where experiment_id = ? and crew_id is ? group by case_id
-"""
-_LATENCY_SQL = ("select planning_s, execution_s, reflection_s, latency_s from runs"
-                " where experiment_id = ? and crew_id is ?")
-
 
 @dataclass
 class Arm:
@@ -116,9 +92,7 @@ def resolve(store, selector: str) -> list[tuple[dict, str | None, str | None]]:
             raise
         key, crew_name = selector.rsplit(":", 1)
         exp = store.find_experiment(key)
-    crews = list(store.db.execute(
-        "select crew_id, crew_name from runs where experiment_id = ? group by crew_id"
-        " order by crew_name", [exp["id"]]).fetchall())
+    crews = store.experiment_crews(exp["id"])
     if crew_name is not None:
         crews = [c for c in crews if crew_name in (c[1], c[0])]
         if not crews:
@@ -132,65 +106,56 @@ def resolve(store, selector: str) -> list[tuple[dict, str | None, str | None]]:
 
 def load_arm(store, exp: dict, crew_id: str | None, crew_name: str | None,
              label: str | None = None) -> Arm:
-    """Measure one crew of one experiment from runs.db (two queries)."""
-    params = [exp["id"], crew_id]
-    rows = store.db.execute(_GROUP_SQL, params).fetchall()
-    groups = [_group(crew_id, r) for r in rows]
-    run_sim = any(r[13] for r in rows)
-    crew = store.db.execute("select agents, baseline_of, content_hash from crews where id is ?",
-                            [crew_id]).fetchone() or (None, None, None)
-    per_case = store.db.execute(_CASE_SQL, params).fetchall()
+    """Measure one crew of one experiment from runs.db (the store's arm aggregates)."""
+    groups = store.arm_groups(exp["id"], crew_id)
+    crew = store.crew_facts(crew_id)
+    per_case = store.arm_cases(exp["id"], crew_id)
     name = exp.get("name") or exp["id"]
     return Arm(
         label=label or f"{name}:{crew_name}", experiment_id=exp["id"], experiment_name=exp.get("name"),
-        crew_id=crew_id, crew_name=crew_name, agents=crew[0], baseline_of=crew[1],
-        simulated=bool(exp.get("simulated") or run_sim), created_at=exp.get("created_at"),
-        model=exp.get("model"),
-        summary=m.summarize_groups(groups, _latencies(store, params), exp.get("reps"),
-                                   presorted=True),
+        crew_id=crew_id, crew_name=crew_name, agents=crew["agents"], baseline_of=crew["baseline_of"],
+        simulated=bool(exp.get("simulated") or any(g["simulated"] for g in groups)),
+        created_at=exp.get("created_at"), model=exp.get("model"),
+        summary=m.summarize_groups([_group(crew_id, g) for g in groups],
+                                   _latency_lists(store.arm_latencies(exp["id"], crew_id)),
+                                   exp.get("reps"), presorted=True),
         governance=_governance(store, exp["id"], crew_id),
-        cases={c: (ok or 0, n) for c, n, ok, _ in per_case},
-        case_failures={c: (bad or 0, n) for c, n, _, bad in per_case},
-        content_hash=crew[2],
+        cases={c["case_id"]: (c["successes"] or 0, c["n"]) for c in per_case},
+        case_failures={c["case_id"]: (c["failures"] or 0, c["n"]) for c in per_case},
+        content_hash=crew["content_hash"],
         failures=arm_failures(store, exp["id"], crew_id),
     )
 
 
-_GOVERNED_SQL = ("select 1 from policy_decisions where run_id in"
-                 " (select id from runs where experiment_id = ? and crew_id is ?) limit 1")
-
-
 def _governance(store, experiment_id: str, crew_id: str | None) -> dict[str, Any] | None:
     """Compliance next to success and CPS — only for runs a policy governed."""
-    if "policy_decisions" not in store.db.table_names():
-        return None
-    if store.db.execute(_GOVERNED_SQL, [experiment_id, crew_id]).fetchone() is None:
+    if not store.has_policy_decisions(experiment_id, crew_id):
         return None
     from crewbench.governance.metrics import governance_summary
 
     return governance_summary(store, experiment_id, crew_id)
 
 
-def _group(crew_id: str | None, r: tuple) -> m.Group:
-    n, ok, escalated, errored_escalated = r[4], r[5] or 0, r[6] or 0, r[7] or 0
-    recovered, unfinished = r[11] or 0, r[12] or 0
+def _group(crew_id: str | None, g: dict[str, Any]) -> m.Group:
+    """A ``metrics.Group`` from one ``store.arm_groups`` row (None counts are 0)."""
+    n, ok = g["n"], g["successes"] or 0
+    recovered, escalated_hit, unfinished = (g["errored_recovered"] or 0, g["errored_escalated"] or 0,
+                                            g["errored_failed"] or 0)
     return m.Group(
-        crew_id, r[0], r[1], r[2], r[3], n=n, successes=ok, escalated=escalated,
-        failures=n - ok, cost=r[8], tokens=int(r[9]), llm_calls=int(r[10]), unpriced=r[14] or 0,
-        errored=recovered + errored_escalated + unfinished, errored_recovered=recovered,
-        errored_escalated=errored_escalated, errored_failed=unfinished,
+        crew_id, g["case_id"], g["variant"], g["task_type"], g["difficulty"], n=n, successes=ok,
+        escalated=g["escalated"] or 0, failures=n - ok, cost=g["cost"], tokens=int(g["tokens"]),
+        llm_calls=int(g["llm_calls"]), unpriced=g["unpriced"] or 0,
+        errored=recovered + escalated_hit + unfinished, errored_recovered=recovered,
+        errored_escalated=escalated_hit, errored_failed=unfinished,
     )
 
 
-def _latencies(store, params: list) -> dict[str, list[float]]:
-    """The four latency columns, NULLs dropped and sorted with numpy: converting and sorting
-    50,000 rows this way is ~5× faster than in Python."""
-    rows = store.db.execute(_LATENCY_SQL, params).fetchall()
-    table = np.array(rows, dtype=float).reshape(len(rows), 4)
-    return {
-        phase: np.sort(col[~np.isnan(col)]).tolist()
-        for phase, col in zip(("planning_s", "execution_s", "reflection_s", "latency_s"), table.T)
-    }
+def _latency_lists(rows: list[tuple]) -> dict[str, list[float]]:
+    """The four latency columns of ``store.arm_latencies`` rows, NULLs dropped and sorted with
+    numpy: converting and sorting 50,000 rows this way is ~5× faster than in Python."""
+    table = np.array(rows, dtype=float).reshape(len(rows), len(LATENCY_COLUMNS))
+    return {phase: np.sort(col[~np.isnan(col)]).tolist()
+            for phase, col in zip(LATENCY_COLUMNS, table.T)}
 
 
 def _ordered(arms: list[Arm]) -> list[Arm]:
@@ -318,27 +283,13 @@ def compare(store, selectors: list[str], alpha: float = ALPHA,
 def outcome_grid(store, experiment: str, crew_name: str | None = None) -> list[dict]:
     """(crew, case, variant, rep, status, experiment name) rows for the outcome heatmap."""
     exp = store.find_experiment(experiment)
-    sql = ("select crew_name, case_id, variant, rep, status, ? as experiment from runs"
-           " where experiment_id = ?" + (" and crew_name = ?" if crew_name else "")
-           + " order by crew_name, case_id, variant, rep")
-    params = [exp.get("name") or exp["id"], exp["id"]] + ([crew_name] if crew_name else [])
-    return [dict(r) for r in store.db.query(sql, params)]
+    return store.outcome_grid_rows(exp["id"], exp.get("name") or exp["id"], crew_name)
 
 
 def trend(store, scenario: str | None = None) -> list[dict]:
-    """Success and CPS per (experiment, crew) in time order, aggregated in SQL."""
-    sql = """
-        select e.id as experiment_id, e.name as experiment_name, e.created_at, e.scenario,
-               r.crew_name, max(coalesce(e.simulated, 0), max(coalesce(r.simulated, 0))) as simulated,
-               count(*) as runs, sum(r.status = 'success') as successes,
-               total(r.cost_usd) as cost
-        from runs r join experiments e on e.id = r.experiment_id
-    """ + (" where e.scenario = ?" if scenario else "") + """
-        group by e.id, r.crew_id order by e.created_at, r.crew_name
-    """
+    """Success and CPS per (experiment, crew) in time order, from ``store.trend_rows``."""
     rows = []
-    for r in store.db.query(sql, [scenario] if scenario else []):
-        r = dict(r)
+    for r in store.trend_rows(scenario):
         r["success"] = m.wilson_interval(r["successes"], r["runs"]).rate
         r["cps"] = m.ratio_per_success(r["cost"], r["successes"], r["runs"])
         r["simulated"] = bool(r["simulated"])

@@ -30,7 +30,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CAUSES", "ArmFailures", "arm_failures", "causes_of", "table"]
+from crewbench.definitions.outcomes import Status
+
+__all__ = ["CAUSES", "ArmFailures", "arm_failures", "causes_of", "summarize_failures", "table"]
 
 # (cause, what it means) in the order the table lists them: the answer, then the trace.
 CAUSES: tuple[tuple[str, str], ...] = (
@@ -54,30 +56,6 @@ GRADE_CAUSES = {"wrong_answer", "wrong_escalation", "missed_escalation", "over_e
 _MALFORMED = re.compile(r"schema|json|pars|malformed|not valid|unreadable", re.IGNORECASE)
 _TIMEOUT = re.compile(r"time(d)?[ _-]?out|RunTimeout|504", re.IGNORECASE)
 _CONTEXT = re.compile(r"context (length|window)", re.IGNORECASE)
-_DELEGATION = "lower(replace(t.tool, ' ', '_')) = 'delegate_work_to_coworker'"
-
-_RUNS_SQL = f"""
-select r.id, r.status, r.failure_cause, r.error, r.grade_reason, substr(r.output, 1, 400),
-  r.delegations, c.process,
-  (select count(*) from tool_calls t where t.run_id = r.id and not ({_DELEGATION})
-     and t.status = 'error'),
-  (select count(*) from tool_calls t where t.run_id = r.id and {_DELEGATION}
-     and (t.status != 'ok' or trim(coalesce(t.output, '')) = '')),
-  (select count(*) from llm_calls l where l.run_id = r.id and (l.status = 'abandoned'
-     or (l.status = 'error' and (l.error like '%timed out%' or l.error like '%timeout%')))),
-  (select count(*) from llm_calls l where l.run_id = r.id and l.status = 'error'
-     and not (coalesce(l.error, '') like '%timed out%' or coalesce(l.error, '') like '%timeout%'))
-  {{policy}}
-from runs r left join crews c on c.id = r.crew_id
-where r.experiment_id = ? and r.crew_id is ? and r.status != 'success'
-"""
-_POLICY = (", (select count(*) from policy_decisions d where d.run_id = r.id"
-           " and d.action in ('blocked', 'denied'))")
-_DELEGATION_SQL = """
-select count(*), sum(coalesce(r.delegations, 0) > 0), total(r.delegations), max(c.process)
-from runs r left join crews c on c.id = r.crew_id
-where r.experiment_id = ? and r.crew_id is ?
-"""
 
 
 @dataclass
@@ -103,7 +81,7 @@ class ArmFailures:
 
 
 def causes_of(row: dict[str, Any]) -> list[str]:
-    """The causes of one unsuccessful run from its trace summary (the keys ``_RUNS_SQL`` reads)."""
+    """The causes of one unsuccessful run from its trace summary (a ``store.failure_traces`` row)."""
     found: list[str] = []
     graded = row.get("failure_cause")
     if graded in GRADE_CAUSES:
@@ -111,7 +89,7 @@ def causes_of(row: dict[str, Any]) -> list[str]:
     error = row.get("error") or ""
     status = row.get("status")
     output = (row.get("output") or "").strip()
-    if status in ("failed", "escalated") and (
+    if status in (Status.FAILED, Status.ESCALATED) and (
             _MALFORMED.search(row.get("grade_reason") or "") or not output
             or (output.startswith("Thought:") and "Final Answer" not in output)):
         found.append("malformed_output")
@@ -123,37 +101,36 @@ def causes_of(row: dict[str, Any]) -> list[str]:
         found.append("handoff_lost")
     if row.get("tool_errors"):
         found.append("tool_error")
-    if row.get("timeouts") or (status == "error" and _TIMEOUT.search(error)):
+    if row.get("timeouts") or (status == Status.ERROR and _TIMEOUT.search(error)):
         found.append("timeout")
-    if row.get("provider_errors") or (status == "error" and "provider error" in error.lower()
+    if row.get("provider_errors") or (status == Status.ERROR and "provider error" in error.lower()
                                       and not _TIMEOUT.search(error)):
         found.append("provider_error")
-    if status in ("rejected", "rate_limited") or row.get("policy_blocks"):
+    if status in (Status.REJECTED, Status.RATE_LIMITED) or row.get("policy_blocks"):
         found.append("policy_block")
-    if status == "error" and not found:
+    if status == Status.ERROR and not found:
         found.append("error")
     if not found:
         found.append(graded or "wrong_answer")
     return found
 
 
-_KEYS = ("id", "status", "failure_cause", "error", "grade_reason", "output", "delegations",
-         "process", "tool_errors", "lost_handoffs", "timeouts", "provider_errors", "policy_blocks")
-
-
 def arm_failures(store, experiment_id: str, crew_id: str | None) -> ArmFailures:
-    """Failure tags and delegation rate of one crew of one experiment (two queries)."""
-    db = store.db
-    policy = _POLICY if "policy_decisions" in db.table_names() else ""
+    """Failure tags and delegation rate of one crew of one experiment, from runs.db."""
+    return summarize_failures(store.failure_traces(experiment_id, crew_id),
+                              store.delegation_totals(experiment_id, crew_id))
+
+
+def summarize_failures(traces: list[dict[str, Any]], delegation: dict[str, Any]) -> ArmFailures:
+    """``ArmFailures`` from an arm's unsuccessful-run traces and its delegation totals (the rows
+    of ``store.failure_traces`` and ``store.delegation_totals``)."""
     counts: Counter = Counter()
-    unsuccessful = 0
-    for values in db.execute(_RUNS_SQL.format(policy=policy), [experiment_id, crew_id]):
-        unsuccessful += 1
-        counts.update(causes_of(dict(zip(_KEYS, values))))
-    n, delegated, total, process = db.execute(_DELEGATION_SQL, [experiment_id, crew_id]).fetchone()
-    hierarchical = process == "hierarchical"
+    for trace in traces:
+        counts.update(causes_of(trace))
+    n, delegated, total = delegation["runs"], delegation["delegated"], delegation["delegations"]
+    hierarchical = delegation["process"] == "hierarchical"
     return ArmFailures(
-        runs=n or 0, unsuccessful=unsuccessful, counts=dict(counts), hierarchical=hierarchical,
+        runs=n or 0, unsuccessful=len(traces), counts=dict(counts), hierarchical=hierarchical,
         delegation_rate=(delegated or 0) / n if hierarchical and n else None,
         delegations_per_run=total / n if hierarchical and n else None,
     )

@@ -23,6 +23,7 @@ import sqlite_utils
 from crewbench.errors import NotFound, SchemaTooNew
 from crewbench.store.connections import Connections
 from crewbench.store.governance import GovernanceQueries
+from crewbench.store.measure_queries import MeasureQueries
 
 __all__ = ["RUN_STATUSES", "SCHEMA_VERSION", "Store"]
 
@@ -146,7 +147,7 @@ MIGRATIONS = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-class Store(GovernanceQueries):
+class Store(GovernanceQueries, MeasureQueries):
     """runs.db. Thread-safe: writes go through one locked writer connection in one
     transaction each; reads use the calling thread's own connection (``store.db``)."""
 
