@@ -20,6 +20,7 @@ from crewbench.errors import NotFound
 from crewbench.measure import metrics as m
 from crewbench.measure import stats
 from crewbench.measure.failures import ArmFailures, arm_failures
+from crewbench.measure.labels import short_names
 from crewbench.measure.pairing import grader_flags, pair_arms
 from crewbench.measure.verdict import (  # noqa: F401  (re-exported: one import for callers)
     ALPHA,
@@ -62,6 +63,7 @@ class Arm:
     case_failures: dict[str, tuple[int, int]] = field(default_factory=dict)  # (failures, runs)
     content_hash: str | None = None
     failures: ArmFailures | None = None   # failure tags and delegation rate (measure/failures.py)
+    name: str = ""   # the short name tables and charts print, set per comparison (measure/labels.py)
 
     @property
     def success_ci(self) -> stats.Interval:
@@ -254,6 +256,8 @@ class Comparison:
 def compare_loaded(arms: list[Arm], alpha: float = ALPHA,
                    reference: str | None = None) -> Comparison:
     """Verdicts for measured arms, paired by ``pairing.pair_arms`` and Holm-corrected together."""
+    for arm, name in zip(arms, short_names(arms)):
+        arm.name = name
     triples = pair_arms(arms, reference)
     verdicts = judge([(a, b) for a, b, _ in triples], alpha, [r for _, _, r in triples])
     refs: dict[int, Arm] = {}

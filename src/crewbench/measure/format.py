@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 from crewbench.measure import failures as f
 from crewbench.measure import metrics as m
-from crewbench.measure.labels import short_names
 
 if TYPE_CHECKING:  # compare imports this module to re-export it
     from crewbench.measure.compare import Comparison
@@ -163,7 +162,7 @@ def render(comp: Comparison, fmt: str = "table") -> str:
         return json.dumps(comp.to_dict(), indent=2, default=str)
     if fmt == "csv":
         return _csv(comp)
-    header = ["metric", *short_names(comp.arms)]  # the full label is the "experiment" row
+    header = ["metric", *[a.name or a.label for a in comp.arms]]  # the full label is in json
     body = rows(comp)
     verdicts = [v["text"] for v in comp.verdicts]
     if fmt == "markdown":
