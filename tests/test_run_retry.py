@@ -5,6 +5,7 @@ run's clock instead of being waited for."""
 
 from __future__ import annotations
 
+import threading
 import time
 from types import SimpleNamespace
 
@@ -84,3 +85,17 @@ def test_a_backoff_in_virtual_time_advances_the_clock_without_waiting(
     assert run["attempts"] == 2 and run["error"] is None, run["error"]
     assert run["latency_s"] >= at_least
     assert wall < at_least / 2, wall
+
+
+def test_a_cancelled_experiment_does_not_retry_its_running_attempt(workspace, store, monkeypatch):
+    cancel = threading.Event()
+
+    def cancel_then_fail():
+        cancel.set()  # Ctrl-C / the Run page's Stop arrives while the attempt is failing
+        return SimProviderError(503, "server error")
+
+    _fail_attempts(monkeypatch, cancel_then_fail, attempts=(1, 2, 3))
+    config = ExperimentConfig(crews=[workspace.crew("mini_sequential")], reps=1, concurrency=1,
+                              case_ids=["api-500s"], max_attempts=3, **FAST)
+    (run,) = store.runs(run_experiment(config, store=store, workspace=workspace, cancel=cancel))
+    assert run["attempts"] == 1 and run["status"] == "error"
