@@ -13,10 +13,9 @@ says the exposure is deliberate (README: "Exposing the workbench").
 
 from __future__ import annotations
 
-import os
-
 import streamlit as st
 
+from crewbench.definitions.settings import load_settings
 from crewbench.ui import (
     approvals,
     compare,
@@ -38,7 +37,7 @@ st.set_page_config(page_title="crewbench", page_icon="👥", layout="wide")
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 address = st.get_option("server.address")
-if address not in LOOPBACK and os.environ.get("CREWBENCH_ALLOW_REMOTE") != "1":
+if address not in LOOPBACK and not load_settings().remote_allowed:
     st.error(f"crewbench is being served on {address or 'every network interface'}, where anyone who "
              "can reach this machine could run crews, spend API money and write files. Start it with "
              "`crewbench ui` (binds 127.0.0.1), or `streamlit run app.py --server.address 127.0.0.1`. "

@@ -78,3 +78,18 @@ def test_os_environ_is_read_at_call_time(tmp_path, monkeypatch):
     assert allowed_tool_modules(None) == frozenset({"my_company.tools"})
     monkeypatch.setenv("CREWBENCH_DB", str(tmp_path / "r.db"))
     assert load_settings().db_path() == Path(tmp_path / "r.db").resolve()
+
+
+def test_provider_keys_are_read_at_call_time_and_only_their_name_comes_back(monkeypatch):
+    from crewbench.definitions.settings import environment, key_present
+    from crewbench.llm.providers import available_providers
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("GEMINI_API_KEY", raising=False)
+    assert key_present("OPENAI_API_KEY") is None and available_providers()["openai"] is False
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-canary")
+    assert key_present("GEMINI_API_KEY", "OPENAI_API_KEY") == "OPENAI_API_KEY"
+    assert available_providers()["openai"] is True
+    assert key_present("X_KEY", environ={"X_KEY": ""}) is None  # empty is unset, as for settings
+    monkeypatch.setenv("OLLAMA_HOST", "127.0.0.1:1")
+    assert environment()["OLLAMA_HOST"] == "127.0.0.1:1"  # live: set after import, still seen

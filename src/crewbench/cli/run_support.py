@@ -13,6 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import click
 
+from crewbench.definitions.outcomes import Status
+
 __all__ = [
     "EXIT_CODES_HELP",
     "EXIT_ERRORS",
@@ -72,7 +74,7 @@ def exit_code(runs: list[dict], *, cancelled: bool, max_error_rate: float) -> in
         return EXIT_INTERRUPTED
     if not runs:
         return EXIT_OK
-    errored = sum(1 for run in runs if run["status"] == "error")
+    errored = sum(1 for run in runs if run["status"] == Status.ERROR)
     if errored == len(runs) or errored / len(runs) > max_error_rate:
         return EXIT_ERRORS
     return EXIT_OK
@@ -84,7 +86,7 @@ _CONNECTION_MARKERS = ("connection", "connect", "refused", "unreachable", "name 
 def report_failures(runs: list[dict], *, base_url: str | None, model: str) -> list[str]:
     """One line per kind of failure worth telling the user about after the summary."""
     lines = []
-    errors = [run for run in runs if run["status"] == "error"]
+    errors = [run for run in runs if run["status"] == Status.ERROR]
     if errors and any(any(m in (run.get("error") or "").lower() for m in _CONNECTION_MARKERS)
                       for run in errors):
         where = redact_url(base_url) or f"the {model.split('/')[0]} provider's default endpoint"

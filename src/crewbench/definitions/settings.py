@@ -18,6 +18,11 @@ and the SDKs read them themselves, and crewbench only ever asks whether one is s
 URL is a ``SecretStr`` because a URL can carry credentials; ``repr`` and logs never show it.
 A malformed value never stops crewbench from starting: every field is text, interpreted by
 the properties below.
+
+The variables that are not crewbench's own are read here too, at call time and never kept:
+``key_present`` says which provider key variable is set (its value never leaves this module),
+and ``environment`` is the live environment for the endpoint variables CrewAI reads itself
+(``OLLAMA_HOST``, ``VLLM_BASE_URL``), which crewbench only mirrors to probe the same server.
 """
 
 from __future__ import annotations
@@ -28,7 +33,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-__all__ = ["DEFAULT_DB", "DEFAULT_MODEL", "ENV_PREFIX", "Settings", "load_settings"]
+__all__ = ["DEFAULT_DB", "DEFAULT_MODEL", "ENV_PREFIX", "Settings", "environment", "key_present",
+           "load_settings"]
 
 ENV_PREFIX = "CREWBENCH_"
 DEFAULT_DB = "runs.db"
@@ -78,3 +84,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if value:
             values[name] = value
     return Settings(**values)
+
+
+def environment(environ: Mapping[str, str] | None = None) -> Mapping[str, str]:
+    """The environment as it is now (or ``environ``, for tests): the live mapping, not a copy,
+    so a variable set after crewbench started is seen and no value is held anywhere."""
+    return os.environ if environ is None else environ
+
+
+def key_present(*variables: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """The first of ``variables`` (provider API key names) set to a non-empty value now, or
+    None. Only the name is returned: the provider SDK reads the key itself when it calls."""
+    env = environment(environ)
+    return next((name for name in variables if env.get(name)), None)

@@ -16,7 +16,6 @@ The simulator (``sim:...``) needs none of this and is skipped.
 from __future__ import annotations
 
 import importlib.util
-import os
 import time
 import urllib.error
 import urllib.request
@@ -24,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
+from crewbench.definitions.settings import environment, key_present, load_settings
 from crewbench.errors import ModelError
 from crewbench.llm.profiles import parse_model
 
@@ -75,7 +75,7 @@ class Preflight:
 def ollama_base_url(env: Mapping[str, str] | None = None) -> str:
     """Where CrewAI's ollama provider connects: ``$OLLAMA_HOST`` (bare host, host:port or URL),
     normalised the way CrewAI does, else http://localhost:11434/v1."""
-    env = os.environ if env is None else env
+    env = environment(env)
     raw = env.get("OLLAMA_HOST") or "http://localhost:11434/v1"
     if "://" not in raw:
         raw = f"http://{raw}"
@@ -88,7 +88,7 @@ def ollama_base_url(env: Mapping[str, str] | None = None) -> str:
 
 def local_endpoint(provider: str, base_url: str | None, env: Mapping[str, str] | None = None) -> str | None:
     """The OpenAI-compatible base URL to probe, or None for a hosted provider."""
-    env = os.environ if env is None else env
+    env = environment(env)
     if base_url:
         return base_url
     if provider == "ollama":
@@ -150,11 +150,11 @@ def preflight(model: str, *, base_url: str | None = None, env: Mapping[str, str]
     """Refuse (ModelError) a model that cannot work; return what was checked otherwise.
     ``offline``: the calls are answered from a recording (``--replay``), so neither a key nor
     the endpoint is needed."""
-    env = os.environ if env is None else env
+    env = environment(env)
     model, profile = parse_model(model)
     if profile is not None:
         return Preflight(model)
-    base_url = base_url or env.get("CREWBENCH_BASE_URL") or None
+    base_url = base_url or load_settings(env).base_url_value()
     provider = _provider(model)
     result = Preflight(model, provider, [f"provider {provider}"])
     if provider in _SDKS:
@@ -166,14 +166,14 @@ def preflight(model: str, *, base_url: str | None = None, env: Mapping[str, str]
     variables = PROVIDERS.get(prefix, (provider, ()))[1]
     # An OpenAI-compatible server behind base_url takes any key (make_llm supplies one).
     if variables and not offline and not (base_url and provider == "openai"):
-        present = [v for v in variables if env.get(v)]
-        if not present:
+        present = key_present(*variables, environ=env)
+        if present is None:
             names = " or ".join(variables)
             raise ModelError(
                 f"model {model!r} needs {names} in the environment and it is not set; "
                 f"export {variables[0]}=... in the shell that starts crewbench (keys are read from "
                 "the environment only), or use the simulator: --model sim:small")
-        result.checks.append(f"key {present[0]} set")
+        result.checks.append(f"key {present} set")
     endpoint = None if offline else local_endpoint(provider, base_url, env)
     if endpoint:
         ok, detail = endpoint_answers(endpoint, timeout_s)

@@ -34,9 +34,9 @@ from crewbench.engine.library_tools import check_crew_tools
 from crewbench.engine.phases import phase_of, phase_seconds
 from crewbench.engine.preflight import preflight
 from crewbench.engine.ratelimit import RateLimiter, install_rate_limit_hook
-from crewbench.engine.retry import RunTimeout, is_transient, retry_after_s
+from crewbench.engine.retry import RunTimeout, run_retrying
 from crewbench.engine.slots import experiment_cases, kickoff_inputs, slot_seed
-from crewbench.engine.textcalls import RepairStats, install_repair, is_context_overflow
+from crewbench.engine.textcalls import RepairStats, install_repair
 from crewbench.engine.textcalls_run import react_tool_names, storable_run, text_call_causes
 from crewbench.errors import CrewbenchError, RunnerError
 from crewbench.llm.endpoint import sim_profile_name
@@ -103,7 +103,9 @@ class _Experiment:
                            "output": None, "passed": 0, "score": 0.0, "grade_reason": reason}
                 return self._record(run_id, experiment_id, crew, crew_id, scenario, case, rep, seed,
                                     started, time.time(), 0, outcome, [], [])
-        while True:
+
+        def attempt() -> dict:
+            nonlocal attempts, virtual_now
             attempts += 1
             result = self._attempt(run_id, crew, scenario, case, seed,
                                    f"{crew_id}:{case.id}:{case.variant}:{rep}:{attempts}",
@@ -111,19 +113,15 @@ class _Experiment:
             virtual_now = result.get("virtual_end", virtual_now)
             llm_rows.extend(result["llm"])
             tool_rows.extend(result["tools"])
-            exc = result.get("exception")
-            retry_timeouts = config.retry_timeouts  # off by default: see engine/retry.py
-            if exc is None or attempts >= config.max_attempts or self.cancel.is_set() \
-                    or is_context_overflow(exc) or not is_transient(exc, retry_timeouts=retry_timeouts):
-                break
-            backoff = config.backoff_s * (2 ** (attempts - 1))
-            asked = retry_after_s(exc)  # a 429's Retry-After: wait at least what the server said
-            if asked is not None:
-                backoff = max(backoff, asked)
-            if self.virtual:
-                virtual_now += backoff
-            else:
-                time.sleep(backoff)
+            return result
+
+        def wait_virtually(seconds: float) -> None:  # a backoff in virtual time is not waited
+            nonlocal virtual_now
+            virtual_now += seconds
+
+        result = run_retrying(max_attempts=config.max_attempts, backoff_s=config.backoff_s,
+                              retry_timeouts=config.retry_timeouts,  # off by default: see engine/retry.py
+                              cancel=self.cancel, sleep=wait_virtually if self.virtual else time.sleep)(attempt)
         finished = virtual_now if self.virtual else time.time()
         exc = result.get("exception")
         causes = text_call_causes(result, crew, exc)

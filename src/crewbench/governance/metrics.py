@@ -24,9 +24,11 @@ import json
 from collections import Counter
 from typing import Any
 
+from crewbench.definitions.outcomes import Ending, Status
+
 __all__ = ["governance_summary", "summarize"]
 
-NOT_GOVERNED = ("rejected", "rate_limited")
+NOT_GOVERNED = (Status.REJECTED, Status.RATE_LIMITED)
 
 
 def _is_intervention(decision: dict) -> bool:
@@ -63,15 +65,16 @@ def summarize(runs: list[dict], decisions: list[dict]) -> dict[str, Any]:
             except (ValueError, TypeError):
                 pass
     # A needed escalation has status success since schema v3; ``ending`` still says escalated.
-    escalated_runs = [r for r in runs if "escalated" in (r.get("status"), r.get("ending"))]
+    escalated_runs = [r for r in runs
+                      if r.get("status") == Status.ESCALATED or r.get("ending") == Ending.ESCALATED]
     intervened |= {run["id"] for run in escalated_runs}
     redacted_runs = len({d["run_id"] for d in decisions if d.get("action") == "redacted"})
     count = len(governed)
     return {
         "runs": len(runs),
         "governed_runs": count,
-        "rejected": sum(1 for run in runs if run.get("status") == "rejected"),
-        "rate_limited": sum(1 for run in runs if run.get("status") == "rate_limited"),
+        "rejected": sum(1 for run in runs if run.get("status") == Status.REJECTED),
+        "rate_limited": sum(1 for run in runs if run.get("status") == Status.RATE_LIMITED),
         "escalated": len(escalated_runs),
         "decisions": len(decisions),
         "policy_violations": violations,

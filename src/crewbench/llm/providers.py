@@ -7,10 +7,10 @@ the environment by the providers themselves; crewbench never stores or logs them
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 
 from crewbench.compat.hygiene import import_crewai
+from crewbench.definitions.settings import key_present, load_settings
 from crewbench.errors import ModelError
 from crewbench.llm.profiles import SimProfile, parse_model
 from crewbench.llm.redact import REDACTED
@@ -32,7 +32,7 @@ def available_providers() -> dict[str, bool]:
     """Which providers have a key in the environment (the simulator and ollama need none)."""
     found = {"sim": True, "ollama": True}
     for provider, variable in KEY_VARIABLES.items():
-        found[provider] = bool(os.environ.get(variable))
+        found[provider] = key_present(variable) is not None
     return found
 
 
@@ -55,16 +55,17 @@ def make_llm(model: str, *, base_url: str | None = None, latency_scale: float = 
     from crewai import LLM
 
     kwargs = {"model": model}
+    configured = load_settings().base_url_value()
     if base_url and REDACTED in base_url:
         # A resumed experiment: runs.db keeps the URL without its credentials.
-        if not os.environ.get("CREWBENCH_BASE_URL"):
+        if not configured:
             raise ModelError(f"the stored base URL {base_url} had its credentials removed; set "
                              "CREWBENCH_BASE_URL to the full URL to resume")
         base_url = None
-    base_url = base_url or os.environ.get("CREWBENCH_BASE_URL")
+    base_url = base_url or configured
     if base_url:
         kwargs["base_url"] = base_url
-        if model.startswith("openai/") and not os.environ.get("OPENAI_API_KEY"):
+        if model.startswith("openai/") and key_present("OPENAI_API_KEY") is None:
             # OpenAI-compatible local servers accept any key; the SDK insists on one.
             kwargs["api_key"] = "not-needed"
     if timeout_s:

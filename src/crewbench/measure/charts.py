@@ -15,6 +15,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from crewbench.definitions.outcomes import Status
 from crewbench.measure.metrics import BUDGETS, CPS_TARGET
 
 __all__ = [
@@ -24,8 +25,8 @@ __all__ = [
 ]
 
 STATUS_COLORS = {
-    "success": "#2ca02c", "failed": "#d62728", "error": "#7f7f7f", "escalated": "#ff7f0e",
-    "rejected": "#9467bd", "rate_limited": "#8c564b",
+    Status.SUCCESS: "#2ca02c", Status.FAILED: "#d62728", Status.ERROR: "#7f7f7f",
+    Status.ESCALATED: "#ff7f0e", Status.REJECTED: "#9467bd", Status.RATE_LIMITED: "#8c564b",
 }
 _PHASE_NAMES = {"planning_s": "planning", "execution_s": "execution",
                 "reflection_s": "reflection/handoff"}
@@ -202,9 +203,10 @@ def recovery_breakdown(arms: Sequence[Any]) -> go.Figure:
     hover shows counts)."""
     labels = short_labels(arms)
     fig = go.Figure()
-    for key, name, color in (("recovered", "recovered by retry", STATUS_COLORS["success"]),
-                             ("escalated", "escalated to a human", STATUS_COLORS["escalated"]),
-                             ("failed", "failed", STATUS_COLORS["failed"])):
+    # Keys are Recovery's fields (recovered / escalated / failed), coloured like the statuses.
+    for key, name, color in (("recovered", "recovered by retry", STATUS_COLORS[Status.SUCCESS]),
+                             ("escalated", "escalated to a human", STATUS_COLORS[Status.ESCALATED]),
+                             ("failed", "failed", STATUS_COLORS[Status.FAILED])):
         fig.add_trace(go.Bar(
             x=labels, y=[getattr(a.summary.recovery, f"{key}_share") for a in arms],
             customdata=[getattr(a.summary.recovery, key) for a in arms], name=name,
@@ -250,7 +252,7 @@ def outcome_heatmap(rows: Sequence[dict], simulated: bool, max_cases: int = 300)
     custom = [[["", "", ""] for _ in arms] for _ in cases]
     for (i, j), cell in counts.items():
         n = sum(cell.values())
-        ok = cell.get("success", 0)
+        ok = cell.get(Status.SUCCESS, 0)
         z[i][j] = ok / n
         text[i][j] = f"{ok}/{n}"
         hover[i][j] = ", ".join(f"{s} {k}" for s, k in sorted(cell.items()))
@@ -260,7 +262,7 @@ def outcome_heatmap(rows: Sequence[dict], simulated: bool, max_cases: int = 300)
         z=z, x=[_esc(a) for a in arms], y=ylabels, text=text, texttemplate="%{text}",
         customdata=custom, hovertext=[[_esc(h) for h in row] for row in hover],
         hovertemplate="%{y} · %{x}: %{z:.0%} success (%{hovertext})<extra></extra>",
-        colorscale=[[0, STATUS_COLORS["failed"]], [0.5, "#f7f7a1"], [1, STATUS_COLORS["success"]]],
+        colorscale=[[0, STATUS_COLORS[Status.FAILED]], [0.5, "#f7f7a1"], [1, STATUS_COLORS[Status.SUCCESS]]],
         zmin=0, zmax=1, colorbar={"title": "success", "tickformat": ".0%"},
     ))
     shown = "" if len(cases) == len(all_cases) else f" — first {len(cases)} of {len(all_cases)}"

@@ -9,14 +9,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from crewbench.definitions.outcomes import Ending, Outcome, Status
+
 __all__ = ["SUCCESS", "ending_of", "hit_error", "is_escalated", "is_success"]
 
-SUCCESS = "success"
+SUCCESS = Status.SUCCESS
 # Statuses that end without a graded answer: a fault whatever the counters say. compare.py's
 # SQL uses the same three (``status`` names the ending for them, see definitions/outcomes.py).
-_UNFINISHED = frozenset({"error", "rejected", "rate_limited"})
-_ENDING_OF_STATUS = {"escalated": "escalated", "error": "errored", "rejected": "rejected",
-                     "rate_limited": "rate_limited"}
+_UNFINISHED = frozenset({Status.ERROR, Status.REJECTED, Status.RATE_LIMITED})
+_ENDING_OF_STATUS = {Status.ESCALATED: Ending.ESCALATED, Status.ERROR: Ending.ERRORED,
+                     Status.REJECTED: Ending.REJECTED, Status.RATE_LIMITED: Ending.RATE_LIMITED}
 
 
 def is_success(run: Mapping[str, Any]) -> bool:
@@ -24,17 +26,17 @@ def is_success(run: Mapping[str, Any]) -> bool:
     Rows without ``outcome`` (written before schema v3) fall back to ``status == success``."""
     outcome = run.get("outcome")
     if outcome is not None:
-        return outcome == "correct"
+        return outcome == Outcome.CORRECT
     return run.get("status") == SUCCESS
 
 
 def ending_of(run: Mapping[str, Any]) -> str:
     """How a run ended; rows without ``ending`` derive it from ``status``."""
-    return run.get("ending") or _ENDING_OF_STATUS.get(run.get("status"), "completed")
+    return run.get("ending") or _ENDING_OF_STATUS.get(run.get("status"), Ending.COMPLETED)
 
 
 def is_escalated(run: Mapping[str, Any]) -> bool:
-    return ending_of(run) == "escalated"
+    return ending_of(run) == Ending.ESCALATED
 
 
 def hit_error(run: Mapping[str, Any]) -> bool:

@@ -17,6 +17,7 @@ from typing import Any
 
 import streamlit as st
 
+from crewbench.definitions.outcomes import Status
 from crewbench.definitions.workspace import Workspace
 from crewbench.engine import ExperimentConfig, Progress, run_experiment
 from crewbench.errors import NotFound
@@ -129,11 +130,11 @@ def live_counts(runs: list[dict[str, Any]]) -> dict[str, Any]:
               "cost_usd": 0.0}
     for run in runs:
         status = run.get("status")
-        if status == "success":
+        if status == Status.SUCCESS:
             counts["succeeded"] += 1
-        elif status == "failed":
+        elif status == Status.FAILED:
             counts["failed"] += 1
-        elif status == "escalated":
+        elif status == Status.ESCALATED:
             counts["escalated"] += 1
         else:
             counts["errors"] += 1

@@ -11,6 +11,7 @@ import json
 
 import streamlit as st
 
+from crewbench.definitions.outcomes import Status
 from crewbench.engine import ExperimentConfig, run_experiment
 from crewbench.errors import CrewbenchError
 from crewbench.llm.profiles import PROFILES
@@ -150,7 +151,7 @@ def _show_trace(experiment_id: str) -> None:
         return
     run = runs[0]
     status = run["status"]
-    colour = {"success": "green", "failed": "red", "escalated": "orange"}.get(status, "gray")
+    colour = {Status.SUCCESS: "green", Status.FAILED: "red", Status.ESCALATED: "orange"}.get(status, "gray")
     st.markdown(f"### :{colour}[{md(status)}] {md(run['crew_name'])} on `{code(run['case_id'])}` "
                 f"{state.sim_badge(run['simulated'])}")
     c1, c2, c3, c4 = st.columns(4)
