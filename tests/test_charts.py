@@ -160,7 +160,7 @@ def test_report_is_self_contained_and_flags_simulation(store, tmp_path):
     assert page.count("Plotly.newPlot(") >= 8            # 6 comparison figures + 2 heatmaps
     assert "src=\"https://cdn" not in page
     assert c.SIM_NOTE in page and "(simulated)" in page
-    assert "crew:crew vs pair:solo" not in page and "pair:crew vs pair:solo" in page
+    assert "crew:crew vs" not in page and "crew vs solo —" in page and "≤ 3 pp vs solo" in page
     path = write_report(page, tmp_path / "out" / "r.html")
     assert path.read_text(encoding="utf-8") == page
 

@@ -47,14 +47,14 @@ def test_compare_table(cli, db):
     result = invoke(cli, "compare", "base", "much_worse", "--db", db)
     assert result.exit_code == 0, result.output
     assert "SIMULATED DATA" in result.output
-    assert "verdict: much_worse:crew vs base:solo — regression: −20.0 pp success (95% CI" in result.output
+    assert "verdict: crew vs solo — regression: −20.0 pp success (95% CI" in result.output
 
 
 def test_compare_one_experiment_with_baseline(cli, db):
     result = invoke(cli, "compare", "pair", "--db", db, "--format", "markdown")
     assert result.exit_code == 0, result.output
     assert "| metric | twin | team |" in result.output  # short names; the full label is in json
-    assert "**Verdict:** pair:team vs pair:twin" in result.output
+    assert "**Verdict:** team vs twin" in result.output
 
 
 def test_compare_json_and_csv(cli, db):
@@ -95,8 +95,8 @@ def test_gate_does_not_fire_on_too_little_data(cli, tmp_path):
 def test_reference_option(cli, db):
     result = invoke(cli, "compare", "pair", "base", "--db", db, "--reference", "base:solo")
     assert result.exit_code == 0, result.output
-    assert "pair:team vs base:solo (chosen reference)" in result.output
-    assert "pair:twin vs base:solo (chosen reference)" in result.output
+    assert "team vs solo (chosen reference)" in result.output
+    assert "twin vs solo (chosen reference)" in result.output
     assert "no arm 'ghost'" in invoke(cli, "compare", "pair", "--db", db, "--reference",
                                       "ghost").output
 

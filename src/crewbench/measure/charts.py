@@ -16,6 +16,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from crewbench.definitions.outcomes import Status
+from crewbench.measure.labels import short_names
 from crewbench.measure.metrics import BUDGETS, CPS_TARGET
 
 __all__ = [
@@ -52,11 +53,9 @@ def _esc(text: Any) -> str:
 
 
 def short_labels(arms: Sequence[Any]) -> list[str]:
-    """The crew name alone when it is unique among the arms, else "crew (experiment)"; escaped.
-    The full label goes in the hover."""
-    names = [a.crew_name or a.label for a in arms]
-    return [_esc(n if names.count(n) == 1 else f"{n} ({a.experiment_name or a.experiment_id})")
-            for n, a in zip(names, arms)]
+    """Each arm's short name (measure/labels.py), escaped; the full label goes in the hover."""
+    names = short_names(arms) if not all(getattr(a, "name", "") for a in arms) else [a.name for a in arms]
+    return [_esc(n) for n in names]
 
 
 def _hover(arms: Sequence[Any]) -> list[str]:

@@ -212,7 +212,7 @@ def scorecard(arm: Arm, reference: Arm | None = None) -> dict[str, Any]:
         increase = _pp(_sub(failure, reference.summary.task_failure.rate))
     items.append(_item("canary_rollback", "canary",
                        f"error-rate increase ≤ {ROLLBACK_PP:g} pp vs "
-                       f"{reference.label if reference else 'reference (none given)'}",
+                       f"{(reference.name or reference.label) if reference else 'reference (none given)'}",
                        increase,
                        # rounded: 5% − 2% is 3.0000000000000004 pp in floating point
                        None if increase is None else round(increase, 9) <= ROLLBACK_PP,

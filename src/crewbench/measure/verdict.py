@@ -214,7 +214,7 @@ def _ci(d: Delta) -> str:
 
 
 def _text(a: Arm, b: Arm, d: Delta, kind: str, tests: int, relation: str) -> str:
-    head = f"{b.label} vs {a.label}" + (f" ({relation})" if relation else "")
+    head = f"{b.name or b.label} vs {a.name or a.label}" + (f" ({relation})" if relation else "")
     if kind == "inconclusive":
         body = (f"inconclusive — {d.evidence} (too little data: {d.cases} cases × "
                 f"{d.reps} repetitions; a verdict needs {stats.MIN_CASES} cases × "

@@ -97,7 +97,7 @@ def render() -> None:
         getattr(st, KIND_STYLE.get(v["kind"], "info"))(v["text"])
 
     st.subheader("Side by side")
-    header = [a.label for a in comp.arms]
+    header = [a.name or a.label for a in comp.arms]
     st.dataframe([{"metric": metric, **dict(zip(header, cells))} for metric, cells in comparison.rows(comp)],
                  hide_index=True, width="stretch")
 
@@ -156,7 +156,7 @@ def _failure_tags(comp) -> None:
                "read from their traces; a run may have several causes, so a column can add up "
                "to more than 100%. Hierarchical arms show their delegation rate. "
                "Definitions: docs/metrics.md, \"Failure tags\".")
-    header = [a.label for a in comp.arms]
+    header = [a.name or a.label for a in comp.arms]
     st.dataframe([{"cause": label.strip(), **dict(zip(header, cells))}
                   for label, cells in failures.table([a.failures for a in comp.arms])],
                  hide_index=True, width="stretch", key=_k("failure_tags"))
