@@ -30,13 +30,13 @@ This module imports neither CrewAI nor crewai-tools: validating a workspace stay
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from crewbench.definitions.limits import short_repr
+from crewbench.definitions.settings import key_present
 from crewbench.errors import DefinitionError, ScenarioError, ToolUnavailable
 
 __all__ = [
@@ -146,7 +146,7 @@ class LibraryToolDecl:
         return (Path(self.folder or ".") / self.root).resolve()
 
     def missing_env(self) -> list[str]:
-        return [name for name in self.env_vars if not os.environ.get(name)]
+        return [name for name in self.env_vars if not key_present(name)]
 
     def check_available(self) -> None:
         """Raise ToolUnavailable when the tool cannot be built here (key, code switch)."""

@@ -28,6 +28,7 @@ from crewbench.definitions.library_tools import (
     data_files,
     is_library_decl,
 )
+from crewbench.definitions.settings import key_present
 from crewbench.errors import ScenarioError, ToolUnavailable
 
 __all__ = ["build_library_tool", "check_crew_tools", "class_env_vars"]
@@ -74,7 +75,7 @@ def build_library_tool(decl: LibraryToolDecl):
     if not isinstance(cls, type):
         raise ToolUnavailable(f"{decl.scenario}: tool {decl.name}: crewai_tools has no class "
                               f"{decl.library!r}; check the spelling (e.g. FileReadTool)")
-    missing = [name for name in class_env_vars(cls) if not os.environ.get(name)]
+    missing = [name for name in class_env_vars(cls) if not key_present(name)]
     if missing:
         raise ToolUnavailable(f"{decl.scenario}: tool {decl.name}: {decl.library} needs the environment "
                               f"variable {', '.join(missing)}, which is not set; export {missing[0]}=...",
