@@ -12,6 +12,7 @@ from compare_support import add_experiment, outcomes, random_runs
 from crewbench.errors import NotFound
 from crewbench.measure import compare as c
 from crewbench.measure import metrics as m
+from crewbench.measure.summaries import summarize
 from crewbench.store.store import Store
 
 
@@ -30,7 +31,7 @@ def test_sql_summary_equals_list_metrics(store, seed):
         r.pop("crew_id")
     add_experiment(store, "rand", {"a": runs})
     arm = c.load_arms(store, ["rand"])[0]
-    expected = m.summarize(store.runs("exp_rand"))
+    expected = summarize(store.runs("exp_rand"))
     got = arm.summary
     assert got.success == expected.success and got.task_failure == expected.task_failure
     assert got.recovery == expected.recovery

@@ -10,6 +10,7 @@ import pytest
 from compare_support import STATUSES, random_runs, run  # noqa: F401 - shared row builders
 
 from crewbench.measure import metrics as m
+from crewbench.measure.summaries import lab_production_gap, summarize
 
 
 # ---------------------------------------------------------------- Wilson / success
@@ -188,7 +189,7 @@ def test_lab_production_gap_uses_paired_cases_only():
     runs += [run("success" if r < 2 else "failed", "a", "typos", r) for r in range(4)]
     runs += [run("failed", "b", "clean", r) for r in range(4)]        # no perturbed twin
     runs += [run("success", "c", "noise", r) for r in range(4)]       # no clean twin
-    gap = m.lab_production_gap(runs)
+    gap = lab_production_gap(runs)
     assert gap["clean"] == 1.0 and gap["perturbed"] == 0.5 and gap["gap"] == pytest.approx(0.5)
     assert gap["clean_runs"] == 4 and gap["perturbed_runs"] == 4
 
@@ -199,14 +200,14 @@ def test_lab_production_gap_uses_paired_cases_only():
     [run("failed", "a", "clean"), run("success", "a", "typos")],          # S_clean = 0
 ])
 def test_lab_production_gap_undefined(runs):
-    assert m.lab_production_gap(runs)["gap"] is None
+    assert lab_production_gap(runs)["gap"] is None
 
 
 # ---------------------------------------------------------------- summaries
 @pytest.mark.parametrize("seed", range(4))
 def test_summarize_agrees_with_the_single_metrics(seed):
     runs = random_runs(seed)
-    s = m.summarize(runs)
+    s = summarize(runs)
     assert s.success == m.success_rate(runs)
     assert s.pass_at_1 == pytest.approx(m.pass_at_1(runs))
     assert s.pass_hat_k == (pytest.approx(m.pass_hat_k(runs)) if s.pass_hat_k is not None else None)
@@ -217,17 +218,17 @@ def test_summarize_agrees_with_the_single_metrics(seed):
     assert s.by_task_type == m.success_by(runs, "task_type")
     assert s.by_difficulty == m.success_by(runs, "difficulty")
     assert s.latency == m.latency_by_phase(runs)
-    assert s.gap == m.lab_production_gap(runs)
+    assert s.gap == lab_production_gap(runs)
     flaky = [r["flaky"] for r in m.outcome_spread(runs)]
     assert s.flaky_share == pytest.approx(sum(flaky) / len(flaky))
 
 
 def test_summarize_empty():
-    s = m.summarize([])
+    s = summarize([])
     assert s.runs == 0 and s.success.rate is None and s.cps is None and s.pass_hat_k is None
     assert s.flaky_share is None and s.latency["latency_s"].p95 is None
 
 
 def test_summary_to_dict_has_no_infinity():
-    d = m.summarize([run("failed", cost_usd=0.3)]).to_dict()
+    d = summarize([run("failed", cost_usd=0.3)]).to_dict()
     assert d["cps"] == "inf" and d["success"]["rate"] == 0.0

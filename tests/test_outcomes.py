@@ -9,6 +9,7 @@ from conftest import FAST
 from crewbench.definitions.outcomes import classify
 from crewbench.engine import ExperimentConfig, run_experiment
 from crewbench.measure import metrics as m
+from crewbench.measure.summaries import summarize
 from crewbench.store.store import Store, _v1, _v2
 
 MUST_ESCALATE = ["st15-fire-charger", "st16-legal-threat-refund", "st17-account-takeover",
@@ -30,7 +31,7 @@ def test_correct_escalations_count_as_success(workspace, store):
         if not run["passed"]:
             assert run["status"] != "success" and run["failure_cause"] is not None
     assert m.success_rate(runs).k == len(correct)
-    summary = m.summarize(runs)
+    summary = summarize(runs)
     assert summary.success.k == len(correct)
     # A correct escalation is no task failure either.
     assert summary.task_failure.k == len(runs) - len(correct)
@@ -115,6 +116,6 @@ def test_error_recovery_counts_only_faulted_runs_same_in_sql_and_python(store):
     python = m.error_recovery(store.runs("e"))
     assert (python.errored, python.recovered, python.escalated, python.failed) == (6, 1, 1, 4)
     sql = load_arm(store, store.experiment("e"), None, "c").summary
-    assert sql.recovery == python == m.summarize(store.runs("e")).recovery
+    assert sql.recovery == python == summarize(store.runs("e")).recovery
     assert sql.task_failure == m.task_failure_rate(store.runs("e"))
     assert sql.task_failure.k == 6 and sql.success.k == 2 and sql.escalated == 3

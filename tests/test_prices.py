@@ -11,6 +11,7 @@ from crewbench.engine import ExperimentConfig, run_experiment
 from crewbench.errors import ModelError
 from crewbench.llm import prices
 from crewbench.measure import metrics as m
+from crewbench.measure.summaries import summarize
 from crewbench.measure.summary import experiment_summary, format_summary
 
 
@@ -54,7 +55,7 @@ def test_bad_price_flag(text):
 def test_unpriced_runs_show_unpriced_and_tokens_per_success():
     runs = [{"crew_id": "k", "case_id": f"c{i}", "variant": "clean", "rep": 0, "status": s,
              "cost_usd": None, "total_tokens": 1000} for i, s in enumerate(["success", "failed"])]
-    summary = m.summarize(runs)
+    summary = summarize(runs)
     assert summary.unpriced and summary.cps is None and summary.total_cost is None
     assert summary.tokens_per_success == 2000
 
@@ -63,7 +64,7 @@ def test_zero_successes_is_infinitely_costly():
     runs = [{"crew_id": "k", "case_id": "c", "variant": "clean", "rep": 0, "status": "failed",
              "cost_usd": 0.0, "total_tokens": 0}]
     assert m.cost_per_success(runs) == math.inf
-    assert m.summarize(runs).cps == math.inf
+    assert summarize(runs).cps == math.inf
 
 
 def test_run_with_a_price_flag_records_costs(workspace, store):

@@ -3,7 +3,7 @@
 Data comes from the store's arm aggregates (store/measure_queries.py): one row per
 (case_id, variant) and the four latency columns per run (percentiles cannot be aggregated in
 SQLite). The per-group rows feed
-``metrics.summarize_groups``, the same code the list-based metrics use, so SQL and Python
+``summaries.summarize_groups``, the same code the list-based metrics use, so SQL and Python
 cannot disagree about a formula. ``rows``/``render`` at the bottom format a comparison so the
 CLI, the HTML report and the UI print the same numbers, always flagged when simulated.
 """
@@ -22,6 +22,7 @@ from crewbench.measure import stats
 from crewbench.measure.failures import ArmFailures, arm_failures
 from crewbench.measure.labels import short_names
 from crewbench.measure.pairing import grader_flags, pair_arms
+from crewbench.measure.summaries import Group, Summary, jsonable, summarize_groups
 from crewbench.measure.verdict import (  # noqa: F401  (re-exported: one import for callers)
     ALPHA,
     Delta,
@@ -57,7 +58,7 @@ class Arm:
     simulated: bool
     created_at: float | None
     model: str | None
-    summary: m.Summary
+    summary: Summary
     governance: dict[str, Any] | None = None   # compliance metrics, when a policy governed the runs
     cases: dict[str, tuple[int, int]] = field(default_factory=dict)          # (successes, runs)
     case_failures: dict[str, tuple[int, int]] = field(default_factory=dict)  # (failures, runs)
@@ -118,7 +119,7 @@ def load_arm(store, exp: dict, crew_id: str | None, crew_name: str | None,
         crew_id=crew_id, crew_name=crew_name, agents=crew["agents"], baseline_of=crew["baseline_of"],
         simulated=bool(exp.get("simulated") or any(g["simulated"] for g in groups)),
         created_at=exp.get("created_at"), model=exp.get("model"),
-        summary=m.summarize_groups([_group(crew_id, g) for g in groups],
+        summary=summarize_groups([_group(crew_id, g) for g in groups],
                                    _latency_lists(store.arm_latencies(exp["id"], crew_id)),
                                    exp.get("reps"), presorted=True),
         governance=_governance(store, exp["id"], crew_id),
@@ -138,12 +139,12 @@ def _governance(store, experiment_id: str, crew_id: str | None) -> dict[str, Any
     return governance_summary(store, experiment_id, crew_id)
 
 
-def _group(crew_id: str | None, g: dict[str, Any]) -> m.Group:
-    """A ``metrics.Group`` from one ``store.arm_groups`` row (None counts are 0)."""
+def _group(crew_id: str | None, g: dict[str, Any]) -> Group:
+    """A ``summaries.Group`` from one ``store.arm_groups`` row (None counts are 0)."""
     n, ok = g["n"], g["successes"] or 0
     recovered, escalated_hit, unfinished = (g["errored_recovered"] or 0, g["errored_escalated"] or 0,
                                             g["errored_failed"] or 0)
-    return m.Group(
+    return Group(
         crew_id, g["case_id"], g["variant"], g["task_type"], g["difficulty"], n=n, successes=ok,
         escalated=g["escalated"] or 0, failures=n - ok, cost=g["cost"], tokens=int(g["tokens"]),
         llm_calls=int(g["llm_calls"]), unpriced=g["unpriced"] or 0,
@@ -247,7 +248,7 @@ class Comparison:
             "simulated": self.simulated,
             "arms": [a.to_dict() for a in self.arms],
             "verdicts": [{"kind": v["kind"], "text": v["text"],
-                          "delta": m._jsonable(v["delta"].__dict__)} for v in self.verdicts],
+                          "delta": jsonable(v["delta"].__dict__)} for v in self.verdicts],
             "scorecards": self.scorecards,
             "flags": self.flags,
         }

@@ -3,7 +3,7 @@
 A mixin of ``Store``, so every statement on runs.db stays inside the store package;
 crewbench.measure decides what a number *means* (pure functions over these rows), this module
 how it is *read*. SQLite aggregates what it evaluates cheaply; percentiles, intervals and the
-derived counts stay in Python (``metrics.summarize_groups``), so SQL and the list-based metrics
+derived counts stay in Python (``summaries.summarize_groups``), so SQL and the list-based metrics
 cannot disagree about a formula.
 
 Run statuses and endings are bound as named parameters from ``definitions.outcomes``, so the
