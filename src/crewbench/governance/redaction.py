@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import contextlib
+import copy
+from typing import Any
 
+from crewbench.governance.pii import redact_value
 from crewbench.governance.state import RunState
 
 __all__ = ["Redaction"]
@@ -33,6 +36,25 @@ class Redaction:
             return text
 
         return redact if mode != "off" else None
+
+    def storage_redactor(self, state: RunState | None):
+        """``str -> str`` that puts this run's PII placeholders into text before it is stored
+        (traces, an approval's case input) — in ``detect`` mode too: the model may see real
+        values, runs.db does not. None when the run is ungoverned or its PII mode is off."""
+        if state is None or state.policy.get("input.pii.mode") == "off":
+            return None
+        from crewbench.governance.pii import engine
+
+        entities = state.policy.get("input.pii.entities")
+        threshold = float(state.policy.get("input.pii.score_threshold"))
+        pii = engine()
+        return lambda text: pii.redact(text, state.vault, entities, threshold)
+
+    def case_input(self, state: RunState, case) -> Any:
+        """The case's inputs as a person may see them on an approval card: PII placeholders."""
+        value = copy.deepcopy(getattr(case, "input", None))
+        redact = self.storage_redactor(state)
+        return redact_value(value, redact) if redact is not None else value
 
     def _redact_messages(self, messages: list, redact) -> None:
         for message in messages:
