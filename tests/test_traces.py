@@ -113,6 +113,17 @@ def test_traces_off_leaves_the_trace_columns_null(workspace, store):
     assert store.experiment(experiment)["config"]["traces"] is False   # a resume keeps it off
 
 
+def test_the_ray_executor_carries_the_opt_out_to_its_workers(workspace, store, monkeypatch):
+    """Ray workers build their runs from the config they are sent: traces off there too."""
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+    pytest.importorskip("ray", reason="CI installs ray through the [test] extra")
+    off = _run(workspace, store, case_ids=["api-500s"], traces=False, executor="ray", concurrency=2)
+    _, llm, tools = _calls(store, off)
+    assert llm and all(c["messages"] is None and c["response"] is None for c in llm)
+    assert tools and all(c["input"] is None and c["output"] is None for c in tools)
+    assert store.experiment(off)["config"]["executor"] == "ray"
+
+
 def test_cli_no_traces(repo, tmp_path):
     from crewbench.cli.main import cli
 
