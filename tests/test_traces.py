@@ -244,6 +244,28 @@ def test_explorer_says_when_no_trace_was_stored_and_an_unpriced_cost(ui_env):
     assert next(m for m in at.metric if m.label == "cost").value == "unpriced"
 
 
+def test_run_page_store_traces_checkbox(ui_env):
+    _, db = ui_env
+    at = _app("run")
+    assert at.checkbox(key="run:traces").value is True      # on by default
+    at.multiselect(key="run:crews").set_value(["mini_sequential"])
+    at.number_input(key="run:reps").set_value(1)
+    at.checkbox(key="run:traces").uncheck()
+    next(b for b in at.button if b.label == "Start").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    store = Store(db)
+    deadline, rows = time.time() + 120, []
+    while time.time() < deadline and not (rows and rows[0]["status"] != "running"):
+        time.sleep(0.5)
+        rows = store.experiments()
+    assert rows and rows[0]["status"] == "finished" and rows[0]["runs"] == 6
+    calls = list(store.db.query("select messages, response from llm_calls"))
+    assert calls and all(c["messages"] is None and c["response"] is None for c in calls)
+    assert store.experiment(rows[0]["id"])["config"]["traces"] is False
+    store.close()
+
+
 def test_money_keeps_significant_digits():
     from crewbench.ui.explorer import money
 
