@@ -173,6 +173,7 @@ def test_seeded_pii_is_redacted_in_traces_and_the_approval_case_input(tmp_path):
     assert "error" not in result and not thread.is_alive()
     _, llm, tools = _calls(store, result["experiment_id"])
     assert llm and all(c["messages"] for c in llm)
+    assert any(t["tool"] == "delete_ticket" and t["input"] for t in tools)   # the approved call's trace
     stored = _db_text(store)
     assert email not in stored and API_KEY not in stored
     assert "<EMAIL_ADDRESS_1>" in " ".join(c["messages"] for c in llm)
@@ -214,7 +215,7 @@ def test_explorer_shows_the_trace_per_agent_and_task(ui_env):
     root, db = ui_env
     store = Store(db)
     experiment = _run(Workspace(root), store, case_ids=["api-500s"])
-    [run], llm, tools = _calls(store, experiment)
+    _, llm, tools = _calls(store, experiment)
     store.close()
     at = _app("explorer")
     labels = [e.label for e in at.expander]
@@ -296,7 +297,7 @@ def test_approval_card_shows_agent_tool_arguments_and_case_input(ui_env):
 
 def test_a_trace_is_never_rendered_as_markup(ui_env):
     """Model output is untrusted: a response with markdown/HTML shows as literal code."""
-    root, db = ui_env
+    _, db = ui_env
     store = Store(db)
     exp = store.create_experiment(name="hostile", scenario="mini_triage", model="sim:small", simulated=1)
     hostile = "![x](https://attacker.invalid/p.png) <img src=x onerror=alert(1)> [approve](https://x.invalid)"

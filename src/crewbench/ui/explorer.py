@@ -23,6 +23,7 @@ __all__ = ["PHASE_COLORS", "STATUS_COLOR", "money", "render", "timeline_figure",
 
 PAGE = "explorer"
 PHASE_COLORS = {"planning": "#6366f1", "execution": "#10b981", "reflection": "#f59e0b"}
+LONG_PX = 360   # height of a long message's code block
 STATUS_COLOR = {"success": "green", "failed": "red", "error": "gray", "escalated": "orange",
                 "rejected": "violet", "rate_limited": "blue"}
 
@@ -218,8 +219,9 @@ def _llm_call(call: dict) -> None:
             extra = {k: v for k, v in message.items() if k not in ("role", "content")} \
                 if isinstance(message, dict) else {}
             st.caption(f"message · {md(role or '?')}")
-            st.code(_as_text(content) + (f"\n{json.dumps(extra, indent=2)}" if extra else ""),
-                    language=None, wrap_lines=True)
+            text = _as_text(content) + (f"\n{json.dumps(extra, indent=2)}" if extra else "")
+            # A system prompt repeats in every call: long messages scroll instead of filling pages.
+            st.code(text, language=None, wrap_lines=True, height=LONG_PX if text.count("\n") > 20 else "content")
     elif messages is not None:
         st.code(str(messages), language=None, wrap_lines=True)
     else:
