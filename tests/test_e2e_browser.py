@@ -1,6 +1,6 @@
 """End to end in a real headless Chromium: start ``streamlit run app.py`` on a throwaway
 workspace, create a role, build a crew from it, run it with the simulator, open the comparison
-against its baseline and download an export.
+against its baseline, read a run's trace in the explorer and download an export.
 
 Chromium is Debian's (/usr/bin/chromium), driven by Playwright without any browser download.
 Set CREWBENCH_SCREENSHOTS=<folder> to save a screenshot of every page on the way
@@ -130,6 +130,13 @@ def test_create_role_build_run_compare_export(server, page, tmp_path):  # noqa: 
     _open(page, url, "explorer", "Run explorer")
     page.locator(".js-plotly-plot").first.wait_for()
     _shot(page, "explorer")
+    # its trace: open one agent's task and read an LLM message the model received
+    trace = page.locator('[data-testid="stExpander"]').filter(has_text=" LLM, ").first
+    trace.locator("summary").first.click()
+    page.locator('[data-testid="stCode"]').filter(has_text="Current Task:").first.wait_for()
+    assert "message · system" in trace.inner_text() and "response" in trace.inner_text()
+    trace.scroll_into_view_if_needed()
+    _shot(page, "explorer_trace")
     _open(page, url, "scenarios", "Scenarios")
     _choose(page, "stSelectbox", "Scenario", "mini_triage")
     page.get_by_role("tab", name="Run one case").click()

@@ -108,6 +108,18 @@ def test_seeded_pii_never_reaches_llm_or_runs_db(tmp_path, capture):
     leaked = [s for s in secrets if s in payloads]
     assert not leaked, f"PII reached an LLM: {leaked[:5]}"
     assert store.db["tool_calls"].count > 100     # the telemetry rows are there to be checked
+    # The traces are stored (schema 4), with the run's placeholders in place of the seeded values:
+    # messages and responses of every call, tool arguments and results.
+    calls = list(store.db.query("select messages, response, status from llm_calls"))
+    assert len(calls) > 300 and all(c["messages"] for c in calls)
+    assert sum(bool(c["response"]) for c in calls) == sum(c["status"] == "ok" for c in calls)
+    traces = "\n".join(c["messages"] + (c["response"] or "") for c in calls)
+    tool_rows = list(store.db.query("select input, output from tool_calls"))
+    tool_text = "\n".join((t["input"] or "") + (t["output"] or "") for t in tool_rows)
+    assert "<EMAIL_ADDRESS_1>" in traces and "<EMAIL_ADDRESS_1>" in tool_text
+    for where, text in (("llm_calls.messages/response", traces), ("tool_calls", tool_text)):
+        leaked = [s for s in secrets if s in text]
+        assert not leaked, f"PII stored in {where}: {leaked[:5]}"
     stored = _db_text(store)
     leaked = [s for s in secrets if s in stored]
     assert not leaked, f"PII stored in runs.db: {leaked[:5]}"

@@ -32,6 +32,12 @@ def _tables(path: Path) -> set[str]:
         return {r[0] for r in conn.execute("select name from sqlite_master where type='table'")}
 
 
+def _columns(path: Path) -> dict[str, list[str]]:
+    with sqlite3.connect(path) as conn:
+        tables = [r[0] for r in conn.execute("select name from sqlite_master where type='table'")]
+        return {t: sorted(r[1] for r in conn.execute(f"pragma table_info([{t}])")) for t in tables}
+
+
 def _count(path: Path, table: str) -> int:
     with sqlite3.connect(path) as conn:
         return conn.execute(f"select count(*) from {table}").fetchone()[0]
@@ -232,11 +238,41 @@ def test_migrates_from_every_earlier_schema_version(tmp_path, version):
     s = Store(old)
     assert s.schema_version() == SCHEMA_VERSION
     assert _tables(old) == _tables(Store(tmp_path / "fresh.db").path)
+    assert _columns(old) == _columns(tmp_path / "fresh.db")   # every column a fresh db has
     if version:
         assert s.find_experiment("old")["id"] == "exp_old"
     s.create_experiment(name="new")
     s.close()
     assert Store(old).schema_version() == SCHEMA_VERSION   # opening again is a no-op
+
+
+def test_v3_to_v4_adds_trace_and_case_columns_and_keeps_old_rows(tmp_path):
+    """Schema 4: llm_calls.messages/response and approvals.case_id/case_input. Rows written
+    before it keep NULL there (nothing was recorded); new rows carry them."""
+    old = tmp_path / "v3.db"
+    db = sqlite_utils.Database(old)
+    db["meta"].create({"key": str, "value": str}, pk="key")
+    for migration in store_module.MIGRATIONS[:3]:
+        migration(db)
+    db["meta"].insert({"key": "schema_version", "value": "3"})
+    db["experiments"].insert({"id": "exp_old", "name": "old", "created_at": 1.0})
+    db["runs"].insert({"id": "run_old", **_run_row("exp_old", 0)})
+    db["llm_calls"].insert({"id": "llm_old", "run_id": "run_old", "seq": 1, "agent": "a"})
+    db["approvals"].insert({"id": "ap_old", "run_id": "run_old", "status": "denied", "arguments": "{}"})
+    db.close()
+
+    s = Store(old)
+    assert s.schema_version() == 4
+    (call,) = s.llm_calls("run_old")
+    assert call["agent"] == "a" and call["messages"] is None and call["response"] is None
+    approval = s.approval_row("ap_old")
+    assert approval["status"] == "denied" and approval["case_id"] is None and approval["case_input"] is None
+    exp = s.create_experiment(name="new")
+    s.record_run(_run_row(exp, 0), [{"seq": 1, "messages": '[{"role": "user", "content": "hi"}]',
+                                     "response": "hello"}])
+    (new,) = s.llm_calls(s.runs(exp)[0]["id"])
+    assert (new["messages"], new["response"]) == ('[{"role": "user", "content": "hi"}]', "hello")
+    s.close()
 
 
 def test_a_newer_schema_is_refused(tmp_path):

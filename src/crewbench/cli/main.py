@@ -74,6 +74,9 @@ def cli():
               help="Where runs execute: this process's threads, or Ray workers (pip install 'crewbench[ray]').")
 @click.option("--address", default=None, help="Ray cluster for --executor ray: auto, or ray://HOST:10001 "
               "(default: a local cluster started for this run).")
+@click.option("--traces/--no-traces", default=True, show_default=True,
+              help="Store each LLM call's messages and response and each tool call's arguments and "
+                   "result (redacted, capped) for the run explorer; --no-traces keeps only counts and timing.")
 @click.option("--max-error-rate", default=0.5, show_default=True, type=float,
               help="Exit 4 when more than this share of runs errored (or all of them did).")
 @db_option
@@ -82,7 +85,7 @@ def cli():
 def run(crew_files, scenario, reps, model, base_url, seed, concurrency, rps, timeout_s, case_ids,
         variants, latency_scale, with_baselines, with_budget_twins, with_null_agent, name, policy,
         price, resume, quiet, max_tokens, repair_tool_calls, record, replay, max_cost,
-        max_error_rate, db_path, workspace_root, virtual=False, executor="local", address=None):
+        max_error_rate, db_path, workspace_root, virtual=False, executor="local", address=None, traces=True):
     """Run crews on a scenario's cases, many repetitions each, and record every run.
 
     \b
@@ -110,7 +113,7 @@ def run(crew_files, scenario, reps, model, base_url, seed, concurrency, rps, tim
         max_tokens=max_tokens or None,
         repair_tool_calls=repair_tool_calls, max_cost_usd=max_cost,
         record=str(run_support.cassette_path(db_path)) if record else None, replay=replay,
-        executor=executor, address=address,
+        executor=executor, address=address, traces=traces,
     )
     store = Store(db_path)
     bar = None

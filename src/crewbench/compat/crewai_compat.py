@@ -113,9 +113,9 @@ def base_llm() -> SimpleNamespace:
 
 # -- events: the fields telemetry reads from each event type it records
 EVENT_FIELDS = {
-    "LLMCallStartedEvent": ("call_id", "agent_role", "task_name", "model", "timestamp"),
+    "LLMCallStartedEvent": ("call_id", "agent_role", "task_name", "model", "timestamp", "messages"),
     "LLMCallCompletedEvent": ("call_id", "agent_role", "task_name", "model", "timestamp", "usage",
-                              "call_type"),
+                              "call_type", "messages", "response"),
     "LLMCallFailedEvent": ("call_id", "agent_role", "task_name", "model", "timestamp", "error"),
     "ToolUsageFinishedEvent": ("agent_role", "task_name", "tool_name", "tool_args", "output",
                                "started_at", "finished_at"),

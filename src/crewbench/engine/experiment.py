@@ -56,6 +56,7 @@ class ExperimentConfig:
     retry_timeouts: bool = False  # a run that hit timeout_s is retried only when this is set
     executor: str = "local"         # where runs execute: this process's threads, or "ray"
     address: str | None = None      # the Ray cluster (auto, ray://host:10001); None starts one here
+    traces: bool = True             # store each call's messages/response and tool args/result
 
     def validate(self) -> None:
         parse_model(self.model)

@@ -202,7 +202,8 @@ class _Experiment:
                 limiter_var.set(self.limiter)
             scope = (governor.run_scope(run_id=run_id, crew=crew_spec, scenario=scenario, case=case)
                      if governor is not None else contextlib.nullcontext())
-            with recording(run_key_id) as recorder, scope:
+            with recording(run_key_id, traces=config.traces) as recorder, scope as governed:
+                recorder.pii = governor.storage_redactor(governed) if governed is not None else None
                 holder["recorder"] = recorder
                 try:
                     crew = build_crew(crew_spec, options)

@@ -5,7 +5,8 @@ Destructive tool calls need approval. In **batch** mode the policy answers at on
 In **interactive** mode a pending request is written to runs.db and the run's thread waits
 for a person's answer — the Streamlit Approvals page and ``crewbench approvals`` list them
 with ``pending_approvals(store)`` and answer with ``answer_approval(store, id, approve, actor)``;
-no answer within the policy's ``timeout_s`` denies (status ``timed_out``).
+no answer within the policy's ``timeout_s`` denies (status ``timed_out``). A request carries
+the case the run works on (``case_id``, ``case_input``), redacted like its arguments.
 
 The answer travels through SQLite, so the page may run in another process than the runner.
 """
@@ -19,6 +20,7 @@ import uuid
 from typing import Any
 
 from crewbench.errors import NotFound, PolicyError
+from crewbench.llm.redact import storable_text
 
 __all__ = [
     "ACTIONS",
@@ -57,17 +59,25 @@ def record_decision(store, *, run_id: str | None, layer: str, rule: str, action:
 
 
 def request_approval(store, *, run_id: str, crew_name: str | None, kind: str, agent: str | None,
-                     tool: str | None, arguments: Any, reason: str, timeout_s: float) -> str:
-    """Write a pending request; ``arguments`` must already be redacted (a person sees them)."""
+                     tool: str | None, arguments: Any, reason: str, timeout_s: float,
+                     case_id: str | None = None, case_input: Any = None) -> str:
+    """Write a pending request. ``arguments`` and ``case_input`` (the case's kickoff inputs)
+    must already be PII-redacted (a person sees them); secrets are masked and both capped here."""
     now = time.time()
     row = {
         "id": _id("ap"), "run_id": run_id, "experiment_id": None, "crew_name": crew_name, "kind": kind,
-        "agent": agent, "tool": tool, "arguments": json.dumps(arguments, default=str)[:4000],
+        "agent": agent, "tool": tool, "arguments": _storable(arguments),
         "reason": reason, "status": "pending", "requested_at": now, "timeout_s": float(timeout_s),
         "expires_at": now + float(timeout_s), "answered_at": None, "actor": None,
+        "case_id": case_id, "case_input": _storable(case_input) if case_input is not None else None,
     }
     store.insert_approval(row)
     return row["id"]
+
+
+def _storable(value: Any) -> str:
+    # Secrets are masked inside the JSON text; the mask keeps the JSON valid.
+    return storable_text(json.dumps(value, default=str, ensure_ascii=False))
 
 
 def approval(store, approval_id: str) -> dict:
@@ -84,10 +94,11 @@ def pending_approvals(store) -> list[dict]:
     rows = store.pending_approval_rows(now)
     for row in rows:
         row["seconds_left"] = max(0.0, row["expires_at"] - now)
-        try:
-            row["arguments"] = json.loads(row["arguments"]) if row["arguments"] else {}
-        except ValueError:
-            pass
+        for key, empty in (("arguments", {}), ("case_input", None)):
+            try:
+                row[key] = json.loads(row[key]) if row.get(key) else empty
+            except ValueError:
+                pass   # capped: shown as the text it is
     return rows
 
 

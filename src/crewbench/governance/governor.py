@@ -152,6 +152,7 @@ class Governor(Redaction, OutputReview):
         HookAborted, InterceptionPoint = hooks.HookAborted, hooks.InterceptionPoint
         register_scoped, scoped_hooks = hooks.register_scoped, hooks.scoped_hooks
 
+        state.case = case
         policy = state.policy
         enforce = policy.enforce
         redact_inputs = self._redactor(state, "inputs")
@@ -241,7 +242,8 @@ class Governor(Redaction, OutputReview):
             approval_id = ap.request_approval(
                 self.store, run_id=state.run_id, crew_name=state.crew.name, kind="tool_call",
                 agent=common["agent"], tool=ctx.tool_name, arguments=ctx.tool_input, reason=verdict.reason,
-                timeout_s=settings["timeout_s"])
+                timeout_s=settings["timeout_s"], case_id=getattr(state.case, "id", None),
+                case_input=self.case_input(state, state.case))
             row = ap.wait_for_answer(self.store, approval_id, settings["timeout_s"], self.cancel)
             if row["status"] == "approved":
                 self._record(state, "tool", "tools.approval", "approved", actor=row["actor"],

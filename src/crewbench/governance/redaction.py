@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import contextlib
+import copy
+from typing import Any
 
+from crewbench.governance.pii import redact_value
 from crewbench.governance.state import RunState
 
 __all__ = ["Redaction"]
@@ -25,7 +28,9 @@ class Redaction:
 
         def redact(text: str) -> str:
             if mode == "redact":
-                return pii.redact(text, state.vault, entities, threshold)
+                clean = pii.redact(text, state.vault, entities, threshold)
+                state.clean.add(clean)   # set.add is atomic: no lock on the hot path
+                return clean
             found = pii.find(text, entities, threshold)
             if found:
                 with state.lock:
@@ -33,6 +38,31 @@ class Redaction:
             return text
 
         return redact if mode != "off" else None
+
+    def storage_redactor(self, state: RunState | None):
+        """``str -> str`` that puts this run's PII placeholders into text before it is stored
+        (traces, an approval's case input) — in ``detect`` mode too: the model may see real
+        values, runs.db does not. None when the run is ungoverned or its PII mode is off."""
+        if state is None or state.policy.get("input.pii.mode") == "off":
+            return None
+        from crewbench.governance.pii import engine
+
+        entities = state.policy.get("input.pii.entities")
+        threshold = float(state.policy.get("input.pii.score_threshold"))
+        pii = engine()
+
+        def redact(text: str) -> str:
+            # Most of a trace is what the hooks already redacted (every message the model got):
+            # analysing it again would cost ~40 ms a text for nothing.
+            return text if text in state.clean else pii.redact(text, state.vault, entities, threshold)
+
+        return redact
+
+    def case_input(self, state: RunState, case) -> Any:
+        """The case's inputs as a person may see them on an approval card: PII placeholders."""
+        value = copy.deepcopy(getattr(case, "input", None))
+        redact = self.storage_redactor(state)
+        return redact_value(value, redact) if redact is not None else value
 
     def _redact_messages(self, messages: list, redact) -> None:
         for message in messages:

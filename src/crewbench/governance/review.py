@@ -13,8 +13,8 @@ __all__ = ["OutputReview"]
 
 
 class OutputReview:
-    """Mixin of ``Governor``; expects ``_state``, ``_record``, ``_lock``, ``_runs``, ``store``
-    and ``cancel``."""
+    """Mixin of ``Governor``; expects ``_state``, ``_record``, ``_lock``, ``_runs``, ``store``,
+    ``cancel`` and ``case_input``."""
 
     def output_guardrail(self, *, run_id: str, crew, scenario, case):
         state = self._state(run_id, crew)
@@ -66,10 +66,10 @@ class OutputReview:
             grade = Grade(grade.passed, grade.score, f"escalated: {'; '.join(state.escalations)}", escalated=True)
         rule = policy.high_risk_rule(scenario)
         if high_risk(rule, case, output):
-            grade = self._checkpoint(state, rule, output, grade)
+            grade = self._checkpoint(state, rule, output, grade, case)
         return grade, output
 
-    def _checkpoint(self, state: RunState, rule, output: str, grade):
+    def _checkpoint(self, state: RunState, rule, output: str, grade, case=None):
         from crewbench.definitions.scenario import Grade
 
         settings = state.policy.get("tools.approvals")
@@ -81,7 +81,8 @@ class OutputReview:
         approval_id = ap.request_approval(self.store, run_id=state.run_id, crew_name=state.crew.name,
                                           kind="output_review", agent=None, tool=None,
                                           arguments={"output": output[:2000]}, reason=f"high-risk output ({rule})",
-                                          timeout_s=settings["timeout_s"])
+                                          timeout_s=settings["timeout_s"], case_id=getattr(case, "id", None),
+                                          case_input=self.case_input(state, case))
         row = ap.wait_for_answer(self.store, approval_id, settings["timeout_s"], self.cancel)
         detail["approval_id"] = approval_id
         if row["status"] == "approved":

@@ -22,3 +22,5 @@ class RunState:
     found: Counter = field(default_factory=Counter)        # detect mode: entities seen, not redacted
     escalations: list[str] = field(default_factory=list)   # held destructive calls
     lock: threading.Lock = field(default_factory=threading.Lock)
+    case: Any = None                                       # the case in flight (approval cards show it)
+    clean: set[str] = field(default_factory=set)           # texts the hooks' redactor produced

@@ -16,16 +16,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import threading
 from collections import defaultdict
 from pathlib import Path
 
 from crewbench.errors import ModelError
+from crewbench.llm.redact import redact_secrets
 
 __all__ = ["Cassette", "MissingRecording", "request_key"]
 
-_SECRET = re.compile(r"(sk-[A-Za-z0-9_\-]{8,}|Bearer\s+[A-Za-z0-9._\-]+|AKIA[0-9A-Z]{16})")
 _KEPT_HEADERS = ("content-type",)
 
 
@@ -119,10 +118,10 @@ class Cassette:
         entry = {
             "key": request_key(request.method, request.url.path, content),
             "method": request.method, "path": request.url.path,
-            "request": _SECRET.sub("<redacted>", canonical),
+            "request": redact_secrets(canonical),
             "status": response.status_code,
             "headers": {k: v for k, v in response.headers.items() if k.lower() in _KEPT_HEADERS},
-            "body": _SECRET.sub("<redacted>", body),
+            "body": redact_secrets(body),
         }
         with self._lock, self.path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(entry, sort_keys=True) + "\n")

@@ -2,6 +2,9 @@
 
 The schema is a public interface (open runs.db in Datasette or pandas); docs/runs-db.md
 documents every table and column and must change together with ``MIGRATIONS``.
+Schema 4 added the readable traces: ``llm_calls.messages`` / ``response`` (redacted and capped
+by engine/telemetry.py before they reach here; NULL when an experiment ran with traces off) and
+an approval's ``case_id`` / ``case_input``.
 Each run is written in one transaction when it finishes, so a crash loses at most the runs
 in flight; ``finished_keys`` lets an interrupted experiment resume without duplicates.
 Connections (one locked writer, a reader per thread) are in connections.py; migrations run
@@ -142,8 +145,18 @@ def _v3(db: sqlite_utils.Database) -> None:
     db["runs"].create_index(["experiment_id", "crew_id", "outcome"], index_name="runs_by_result")
 
 
+def _v4(db: sqlite_utils.Database) -> None:
+    """Traces a person can read: each LLM call's ``messages`` (JSON) and ``response``, and the
+    case an approval request comes from (``case_id``, ``case_input``). Older rows keep NULL:
+    nothing was recorded for them."""
+    db["llm_calls"].add_column("messages", str)
+    db["llm_calls"].add_column("response", str)
+    db["approvals"].add_column("case_id", str)
+    db["approvals"].add_column("case_input", str)
+
+
 # Append only: a migration's index + 1 is the schema version it produces.
-MIGRATIONS = [_v1, _v2, _v3]
+MIGRATIONS = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

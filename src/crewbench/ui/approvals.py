@@ -1,5 +1,5 @@
 """Approvals page (issue 7): tool calls waiting for a person — who asks, which tool, the
-arguments (already redacted by governance), approve or deny.
+arguments and the case the run works on (both already redacted by governance), approve or deny.
 
 The queue lives in runs.db and is owned by ``crewbench.governance``; this page only lists
 ``pending_approvals(store)`` and answers with ``answer_approval(store, id, approve, actor)``.
@@ -21,7 +21,7 @@ from crewbench.ui.safe import code, md, plain_lines
 __all__ = ["approval_api", "card_title", "render"]
 
 PAGE = "approvals"
-SHOWN = ("crew_name", "run_id", "kind", "reason")
+SHOWN = ("crew_name", "run_id", "case_id", "kind", "reason")
 
 
 def _k(name: str) -> str:
@@ -52,10 +52,15 @@ def _get(item: Any, name: str) -> Any:
     return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
 
 
+def _pretty(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, indent=2, default=str, ensure_ascii=False)
+
+
 def render() -> None:
     st.title("Approvals")
-    st.caption("Tool calls that a governance policy holds for a human decision. Arguments are "
-               "shown as governance redacted them; unanswered requests time out and are denied.")
+    st.caption("Tool calls that a governance policy holds for a human decision. Arguments and the "
+               "case input are shown as governance redacted them; unanswered requests time out and "
+               "are denied.")
     api = approval_api()
     if api is None:
         st.info("Approvals are not available yet: crewbench.governance does not provide "
@@ -94,8 +99,12 @@ def _queue(api, actor: str) -> None:
                 details["denied automatically in"] = f"{left:.0f} s"
             args = _get(item, "arguments")
             if args is not None:
-                st.code(args if isinstance(args, str) else json.dumps(args, indent=2, default=str), language="json",
-                        wrap_lines=True)  # a refund's reason is the customer's whole message
+                st.caption("arguments" if _get(item, "kind") != "output_review" else "output")
+                st.code(_pretty(args), language="json", wrap_lines=True)  # a refund's reason is a whole message
+            case_input = _get(item, "case_input")
+            if case_input is not None:
+                st.caption(f"case input{' · ' + md(_get(item, 'case_id')) if _get(item, 'case_id') else ''}")
+                st.code(_pretty(case_input), language="json", wrap_lines=True)
             if details:
                 st.caption(" · ".join(f"{md(k)} {md(v)}" for k, v in details.items()))
             c1, c2, _ = st.columns([1, 1, 4])

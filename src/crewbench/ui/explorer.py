@@ -1,12 +1,16 @@
-"""Run explorer: one run's timeline, inputs, output, grade, errors and retries.
+"""Run explorer: one run's timeline, inputs, output, grade, errors and retries, and its trace.
 
 The timeline is a Gantt of the run's LLM and tool calls, one lane per agent, coloured by
 phase; hovering shows tokens, cost and status. It is drawn from the calls stored in runs.db.
+The trace shows, per agent and task, every LLM call's messages and response and every tool
+call's arguments and result, as stored (redacted and capped: docs/runs-db.md), always as
+code blocks: model output is untrusted text and never rendered as markdown or HTML.
 """
 
 from __future__ import annotations
 
 import json
+import math
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -15,16 +19,39 @@ from crewbench.errors import CrewbenchError
 from crewbench.ui import state
 from crewbench.ui.safe import code, label, md, plain_lines
 
-__all__ = ["PHASE_COLORS", "STATUS_COLOR", "render", "timeline_figure"]
+__all__ = ["PHASE_COLORS", "STATUS_COLOR", "money", "render", "timeline_figure", "trace_groups"]
 
 PAGE = "explorer"
 PHASE_COLORS = {"planning": "#6366f1", "execution": "#10b981", "reflection": "#f59e0b"}
+LONG_PX = 360   # height of a long message's code block
 STATUS_COLOR = {"success": "green", "failed": "red", "error": "gray", "escalated": "orange",
                 "rejected": "violet", "rate_limited": "blue"}
 
 
 def _k(name: str) -> str:
     return state.key(PAGE, name)
+
+
+def money(value: float | None) -> str:
+    """A run's cost, short enough for a metric tile and with its significant digits:
+    $1.23, $0.0123, $0.000400; "unpriced" when the model has no price (never $0)."""
+    if value is None:
+        return "unpriced"
+    if value == 0 or abs(value) >= 1:
+        return f"${value:,.2f}"
+    decimals = max(2, -math.floor(math.log10(abs(value))) + 2)
+    return f"${value:.{decimals}f}"
+
+
+def trace_groups(llm_calls: list[dict], tool_calls: list[dict]) -> list[tuple[str | None, str | None, list[dict]]]:
+    """(agent, task, calls) in the order each pair first acted; the calls of a pair in time order,
+    LLM and tool calls interleaved, each marked with ``kind``."""
+    calls = [{**c, "kind": "LLM"} for c in llm_calls] + [{**c, "kind": "tool"} for c in tool_calls]
+    calls.sort(key=lambda c: (c.get("started_at") or 0, c["kind"] == "tool", c.get("seq") or 0))
+    groups: dict[tuple, list[dict]] = {}
+    for call in calls:
+        groups.setdefault((call.get("agent"), call.get("task")), []).append(call)
+    return [(agent, task, items) for (agent, task), items in groups.items()]
 
 
 def timeline_figure(run: dict, llm_calls: list[dict], tool_calls: list[dict]) -> go.Figure:
@@ -107,10 +134,12 @@ def _show(run: dict) -> None:
     tool_calls = state.cached_tool_calls(state.db_path(), run["id"])
     st.markdown(f"### :{STATUS_COLOR.get(run['status'], 'gray')}[{md(run['status'])}] — {md(run['crew_name'])} on "
                 f"`{code(run['case_id'])}` {state.sim_badge(run['simulated'])}")
-    c = st.columns(6)
+    # Two rows of three: six tiles in one row cut the cost off ("$0.000…") at 1280 px.
+    c = st.columns(3) + st.columns(3)
     c[0].metric("latency", f"{run['latency_s']:.2f} s")
     c[1].metric("tokens", run["total_tokens"])
-    c[2].metric("cost", f"${run['cost_usd']:.5f}")
+    c[2].metric("cost", money(run.get("cost_usd")),
+                help=None if run.get("cost_usd") is None else f"${run['cost_usd']:.8f} exactly")
     c[3].metric("LLM calls", run["llm_calls"])
     c[4].metric("tool calls", run["tool_calls"])
     c[5].metric("retries / attempts", f"{run['retries']} / {run['attempts']}")
@@ -150,7 +179,81 @@ def _show(run: dict) -> None:
                            "error": c.get("error")} for c in errors], hide_index=True, width="stretch")
         else:
             st.caption("No failed calls.")
+    _trace(llm_calls, tool_calls)
     with st.expander("All calls"):
-        st.dataframe(llm_calls, hide_index=True, width="stretch")
+        st.dataframe([{k: v for k, v in c.items() if k not in ("messages", "response")} for c in llm_calls],
+                     hide_index=True, width="stretch")
         st.dataframe([{**c, "input": json.dumps(c.get("input"))[:300] if not isinstance(c.get("input"), str)
                        else c["input"][:300]} for c in tool_calls], hide_index=True, width="stretch")
+
+
+def _trace(llm_calls: list[dict], tool_calls: list[dict]) -> None:
+    st.markdown("#### Trace")
+    stored = any(c.get("messages") or c.get("response") for c in llm_calls) or \
+        any(c.get("input") or c.get("output") for c in tool_calls)
+    if not stored:
+        st.caption("No trace stored for this run: it ran with traces off (--no-traces), before "
+                   "runs.db schema 4, or made no calls.")
+        return
+    st.caption("Per agent and task: each LLM call's messages and response, each tool call's "
+               "arguments and result — as stored, after PII and secret redaction, 20,000 "
+               "characters per text at most.")
+    for agent, task, calls in trace_groups(llm_calls, tool_calls):
+        n_llm = sum(c["kind"] == "LLM" for c in calls)
+        title = (f"{md(agent or '(no agent: converter or guardrail)')} · {md(task or '(no task)', limit=80)} — "
+                 f"{n_llm} LLM, {len(calls) - n_llm} tool calls")
+        with st.expander(title):
+            for call in calls:
+                (_llm_call if call["kind"] == "LLM" else _tool_call)(call)
+
+
+def _llm_call(call: dict) -> None:
+    tokens = f"{call.get('prompt_tokens') or 0} in / {call.get('completion_tokens') or 0} out"
+    st.markdown(f"**LLM call #{call.get('seq')}** · `{code(call.get('model'))}` · {md(tokens)} · "
+                f"{md(call.get('status'))}")
+    messages = _json(call.get("messages"))
+    if isinstance(messages, list):
+        for message in messages:
+            role = message.get("role") if isinstance(message, dict) else None
+            content = message.get("content") if isinstance(message, dict) else message
+            extra = {k: v for k, v in message.items() if k not in ("role", "content")} \
+                if isinstance(message, dict) else {}
+            st.caption(f"message · {md(role or '?')}")
+            text = _as_text(content) + (f"\n{json.dumps(extra, indent=2)}" if extra else "")
+            # A system prompt repeats in every call: long messages scroll instead of filling pages.
+            st.code(text, language=None, wrap_lines=True, height=LONG_PX if text.count("\n") > 20 else "content")
+    elif messages is not None:
+        st.code(str(messages), language=None, wrap_lines=True)
+    else:
+        st.caption("messages not stored")
+    st.caption("response")
+    if call.get("response") is not None:
+        st.code(call["response"], language=None, wrap_lines=True)
+    else:
+        st.code(f"(no response: {call.get('error') or call.get('status')})", language=None, wrap_lines=True)
+
+
+def _tool_call(call: dict) -> None:
+    st.markdown(f"**Tool call #{call.get('seq')}** · `{code(call.get('tool'))}` · {md(call.get('status'))}")
+    st.caption("arguments")
+    args = _json(call.get("input"))
+    st.code(json.dumps(args, indent=2, ensure_ascii=False) if isinstance(args, (dict, list))
+            else _as_text(args), language="json" if isinstance(args, (dict, list)) else None, wrap_lines=True)
+    st.caption("result" if call.get("status") != "error" else "error")
+    st.code(_as_text(call.get("output") if call.get("output") is not None else call.get("error")),
+            language=None, wrap_lines=True)
+
+
+def _json(text):
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text   # capped or plain text: shown as it is
+
+
+def _as_text(value) -> str:
+    if value is None:
+        return "(none)"
+    return value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False)

@@ -70,12 +70,13 @@ def policy_options() -> list[str | None]:
 def start_run(crew_names: list[str], scenario: str | None, reps: int, model: str, concurrency: int,
               latency_scale: float = 1.0, with_baselines: bool = False, name: str | None = None,
               *, policy: str | None = None, base_url: str | None = None,
-              virtual_clock: bool = True, executor: str = "local", address: str | None = None) -> jobs.Job:
+              virtual_clock: bool = True, executor: str = "local", address: str | None = None,
+              traces: bool = True) -> jobs.Job:
     """Validate, preflight the model, and start an experiment in the background; returns its job.
     Every refusal raises a CrewbenchError before a thread or a row exists."""
     config = _config(crew_names, scenario, reps, model, concurrency, latency_scale, with_baselines,
                      name, policy, base_url, virtual_clock)
-    config.executor, config.address = executor, address or None
+    config.executor, config.address, config.traces = executor, address or None, traces
     config.validate()
     preflight(config.model, base_url=config.base_url)
     if config.policy:
@@ -141,6 +142,11 @@ def render() -> None:
                              "ignored by real models. On the virtual clock it costs no time; "
                              "with real sleeps lower it (e.g. 0.1) to wait less.")
     baselines = c7.checkbox("Also run each crew's single-agent baseline", key=_k("baselines"))
+    traces = c7.checkbox("Store traces (LLM messages, responses, tool arguments and results)", value=True,
+                         key=_k("traces"),
+                         help="Shown per agent and task in the Run explorer; stored after PII and "
+                              "secret redaction, 20,000 characters per text at most. Untick to keep "
+                              "only counts, tokens and timing.")
     c8, c9 = st.columns(2)
     custom = c8.text_input("…or another model id (provider/name)", key=_k("custom"),
                            placeholder="e.g. openai/gpt-4o")
@@ -173,7 +179,8 @@ def render() -> None:
     if started:
         with feedback, state.guard("Cannot start"):
             job = start_run(*args[:8], policy=policy, base_url=base_url.strip(),
-                            virtual_clock=virtual, executor=executor, address=address.strip() or None)
+                            virtual_clock=virtual, executor=executor, address=address.strip() or None,
+                            traces=traces)
             st.session_state[_k("job")] = job.key
             time.sleep(0.3)  # let the worker create the experiment row before the panel reads it
     _live()
