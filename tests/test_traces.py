@@ -314,3 +314,28 @@ def test_a_trace_is_never_rendered_as_markup(ui_env):
     rendered = " ".join([e.label for e in at.expander] + [m.value for m in at.markdown])
     assert "](https" not in rendered and "<img" not in rendered.replace("\\<", "")
     assert Path(db).exists()
+
+
+def test_a_key_in_a_provider_error_or_the_final_output_is_masked_on_the_run(workspace, store, monkeypatch):
+    from crewbench.llm.sim import SimLLM, SimProviderError
+
+    original = SimLLM._respond
+
+    def leaky(self, *args, **kwargs):
+        reply, kind = original(self, *args, **kwargs)
+        if isinstance(reply, str) and "Final Answer" in reply:
+            reply = reply.replace("Final Answer:", f"Final Answer: (used {API_KEY})", 1)
+        return reply, kind
+
+    monkeypatch.setattr(SimLLM, "_respond", leaky)
+    experiment = _run(workspace, store, case_ids=["api-500s"])
+    [run] = store.runs(experiment)
+    assert run["output"] and API_KEY not in run["output"] and "<redacted>" in run["output"], run["output"]
+
+    def failing(self, *args, **kwargs):
+        raise SimProviderError(401, f"invalid api key {API_KEY} (api_key={API_KEY[8:]})")
+
+    monkeypatch.setattr(SimLLM, "_respond", failing)
+    [run] = store.runs(_run(workspace, store, case_ids=["api-500s"], max_attempts=1))
+    assert run["status"] == "error" and "401" in run["error"], run["error"]
+    assert API_KEY not in run["error"] and API_KEY[8:] not in run["error"], run["error"]

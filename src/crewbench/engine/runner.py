@@ -43,6 +43,7 @@ from crewbench.llm.endpoint import sim_profile_name
 from crewbench.llm.prices import cost_usd, load_price_table, resolve_price
 from crewbench.llm.profiles import parse_model
 from crewbench.llm.providers import billed_model, make_llm
+from crewbench.llm.redact import redact_secrets, storable_text
 from crewbench.scoring.configured import judge_model
 from crewbench.store import Store
 
@@ -127,7 +128,7 @@ class _Experiment:
         causes = text_call_causes(result, crew, exc)
         if exc is not None:
             outcome = {**classify(passed=None, no_answer=Status.ERROR),
-                       "error": f"{type(exc).__name__}: {exc}"[:2000], "output": None,
+                       "error": redact_secrets(f"{type(exc).__name__}: {exc}")[:2000], "output": None,
                        "passed": 0, "score": 0.0, "grade_reason": None}
         else:
             grade: Grade = result["grade"]
@@ -140,7 +141,7 @@ class _Experiment:
             # A needed escalation the grader passes is a success; see definitions/outcomes.py.
             outcome = {**classify(passed=grade.passed, escalated=grade.escalated,
                                   expected=case.expected),
-                       "error": None, "output": result["output"][:20000],
+                       "error": None, "output": storable_text(result["output"]),
                        "passed": int(grade.passed), "score": float(grade.score), "grade_reason": grade.reason}
         # The trace's causes (a tool call written as text, a context overflow) are more specific
         # than the grade's (wrong answer, over-escalation); a success has no failure cause.

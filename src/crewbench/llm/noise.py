@@ -14,15 +14,16 @@ import re
 import threading
 from collections import Counter
 
+from crewbench.llm.redact import redact_secrets
+
 __all__ = ["NoiseCollector", "collect_noise"]
 
 _NUMBERS = re.compile(r"\d+(\.\d+)?")
-_SECRETS = re.compile(r"(sk-[A-Za-z0-9_\-]{6,}|Bearer\s+\S+|api[_-]?key=\S+)", re.IGNORECASE)
 
 
 def _kind(text: str) -> str:
     first = str(text).strip().splitlines()[0] if str(text).strip() else ""
-    first = _SECRETS.sub("<redacted>", first)
+    first = redact_secrets(first)
     return _NUMBERS.sub("N", first)[:160]
 
 

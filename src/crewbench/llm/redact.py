@@ -7,8 +7,9 @@ has them replaced. The live value (from the command line or $CREWBENCH_BASE_URL)
 in memory to make the LLM.
 
 ``SECRET_PATTERN`` is the one pattern of API-key-shaped strings (OpenAI-style ``sk-…``, bearer
-tokens, AWS access key ids): the cassette masks it in recorded bodies, telemetry and approvals
-in every trace text they store. ``storable_text`` is the storage rule for trace text: secrets
+tokens, AWS access key ids, ``api_key=…``): the cassette masks it in recorded bodies, telemetry
+and approvals in every trace text they store, the runner in a run's output and error, the CLI
+in the provider log lines it summarises. ``storable_text`` is the storage rule for trace text: secrets
 masked first, then at most ``TRACE_TEXT_LIMIT`` characters with a marker saying how many were cut.
 """
 
@@ -21,7 +22,8 @@ __all__ = ["REDACTED", "SECRET_MASK", "SECRET_PATTERN", "TRACE_TEXT_LIMIT", "cap
            "redact_url", "storable_text"]
 
 # The lookbehind keeps words like "risk-assessment" whole: a key never follows a letter or digit.
-SECRET_PATTERN = re.compile(r"((?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{8,}|Bearer\s+[A-Za-z0-9._\-]+|AKIA[0-9A-Z]{16})")
+SECRET_PATTERN = re.compile(r"((?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{8,}|Bearer\s+[A-Za-z0-9._\-]+|AKIA[0-9A-Z]{16}"
+                            r"|(?i:api[_-]?key)=[^\s&\"']+)")
 SECRET_MASK = "<redacted>"
 TRACE_TEXT_LIMIT = 20_000   # characters of one stored trace text (a message, a response, a tool result)
 
