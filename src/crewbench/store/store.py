@@ -8,8 +8,10 @@ an approval's ``case_id`` / ``case_input``.
 Each run is written in one transaction when it finishes, so a crash loses at most the runs
 in flight; ``finished_keys`` lets an interrupted experiment resume without duplicates.
 Connections (one locked writer, a reader per thread) are in connections.py; migrations run
-in one transaction with the version row. Writes happen only here; ``store.db`` is the calling
-thread's read connection (measure/compare.py still runs its aggregate SELECTs through it).
+in one transaction with the version row. All SQL on runs.db is in this package: writes here,
+reads here and in the query mixins (governance.py, measure_queries.py); ``store.db`` is the
+calling thread's read connection, and tests/test_store_owner.py fails if code outside the
+package touches it.
 """
 
 from __future__ import annotations
@@ -264,8 +266,6 @@ class Store(GovernanceQueries, MeasureQueries):
         if not rows:
             raise NotFound(f"no experiment {key!r} in {self.path}; 'crewbench list' shows the ones there are")
         return rows[0]
-
-    _find_experiment = find_experiment   # the old private name, until every caller moved
 
     def finish_experiment(self, experiment_id: str, status: str = "finished") -> None:
         with self._write() as db:
