@@ -19,10 +19,8 @@ from collections.abc import Callable
 from typing import Any
 
 from crewbench import __version__
-from crewbench.compat.crewai_compat import is_delegation_tool
 from crewbench.compat.hygiene import import_crewai
 from crewbench.definitions.baseline import derive_baseline, is_null_agent, with_fair_baselines
-from crewbench.definitions.config import role_key
 from crewbench.definitions.outcomes import Status, classify
 from crewbench.definitions.scenario import Grade
 from crewbench.definitions.workspace import Workspace
@@ -31,16 +29,16 @@ from crewbench.engine.cancel import abandon, attempt_cancel, install_cancel_hook
 from crewbench.engine.executor import FinishedRun, Slot, check_governed, make_executor
 from crewbench.engine.experiment import ExperimentConfig, Progress, config_from_experiment
 from crewbench.engine.library_tools import check_crew_tools
-from crewbench.engine.phases import phase_of, phase_seconds
 from crewbench.engine.preflight import preflight
 from crewbench.engine.ratelimit import RateLimiter, install_rate_limit_hook
 from crewbench.engine.retry import RunTimeout, run_retrying
+from crewbench.engine.run_row import assemble_run
 from crewbench.engine.slots import experiment_cases, kickoff_inputs, slot_seed
 from crewbench.engine.textcalls import RepairStats, install_repair
 from crewbench.engine.textcalls_run import react_tool_names, storable_run, text_call_causes
 from crewbench.errors import CrewbenchError, RunnerError
 from crewbench.llm.endpoint import sim_profile_name
-from crewbench.llm.prices import cost_usd, load_price_table, resolve_price
+from crewbench.llm.prices import load_price_table, resolve_price
 from crewbench.llm.profiles import parse_model
 from crewbench.llm.providers import billed_model, make_llm
 from crewbench.llm.redact import redact_secrets, storable_text
@@ -277,57 +275,12 @@ class _Experiment:
 
     def _record(self, run_id, experiment_id, crew, crew_id, scenario, case, rep, seed, started, finished,
                 attempts, outcome, llm_rows, tool_rows) -> FinishedRun:
-        roles_by_role = {role_key(r.role): r for r in crew.agents.values()}
-        manager_role = role_key(crew.agents[crew.manager_agent].role) if crew.manager_agent else None
-        seen: set = set()
-        spans: list[tuple[float, float, str]] = []
-        llm_out, tool_out = [], []
-        prompt = completion = 0
-        cost = 0.0
-        llm_errors = 0
-        for row in llm_rows:
-            phase = phase_of(row, roles_by_role, manager_role, seen)
-            latency = (row["finished_at"] - row["started_at"]) if row.get("finished_at") and row.get("started_at") else None
-            # Unpriced model: cost stays NULL (unknown), never 0.0 (free).
-            call_cost = cost_usd(self.billed, row.get("prompt_tokens") or 0,
-                                 row.get("completion_tokens") or 0, self.price)
-            if row.get("status") == "ok":
-                prompt += row.get("prompt_tokens") or 0
-                completion += row.get("completion_tokens") or 0
-                cost += call_cost or 0.0
-            else:
-                llm_errors += 1
-            if latency is not None:
-                spans.append((row["started_at"], row["finished_at"], phase))
-            llm_out.append({**row, "seq": len(llm_out) + 1, "phase": phase, "latency_s": latency,
-                            "cost_usd": call_cost if row.get("status") == "ok" or call_cost is None
-                            else 0.0,
-                            "status": row.get("status") or "pending"})
-        for row in tool_rows:
-            phase = phase_of(row, roles_by_role, manager_role, set(seen))
-            latency = (row["finished_at"] - row["started_at"]) if row.get("finished_at") and row.get("started_at") else None
-            if latency is not None:
-                spans.append((row["started_at"], row["finished_at"], phase))
-            tool_out.append({**row, "seq": len(tool_out) + 1, "phase": phase, "latency_s": latency})
-        # Wall-clock per phase, innermost call wins; a phase no call had stays NULL.
-        phases = phase_seconds(spans, (started, finished))
-        tool_errors = sum(1 for row in tool_out if row["status"] == "error")
-        run = {
-            "id": run_id, "experiment_id": experiment_id, "crew_id": crew_id, "crew_name": crew.name,
-            "scenario": scenario.name, "case_id": case.id, "variant": case.variant, "rep": rep,
-            "task_type": case.task_type, "difficulty": case.difficulty, **outcome,
-            "model": self.config.model, "simulated": int(self.stored_simulated), "seed": seed,
-            "started_at": started, "finished_at": finished, "latency_s": finished - started,
-            "planning_s": phases.get("planning"), "execution_s": phases.get("execution"),
-            "reflection_s": phases.get("reflection"), "prompt_tokens": prompt,
-            "completion_tokens": completion, "total_tokens": prompt + completion,
-            "cost_usd": cost if self.price is not None else None,
-            "llm_calls": len(llm_out), "tool_calls": len(tool_out),
-            "retries": llm_errors + (attempts - 1), "llm_errors": llm_errors, "tool_errors": tool_errors,
-            "delegations": sum(1 for row in tool_out if is_delegation_tool(row["tool"])),
-            "attempts": attempts,
-        }
-        return FinishedRun(run, llm_out, tool_out)
+        slot = {"id": run_id, "experiment_id": experiment_id, "crew_id": crew_id, "crew_name": crew.name,
+                "scenario": scenario.name, "case_id": case.id, "variant": case.variant, "rep": rep,
+                "task_type": case.task_type, "difficulty": case.difficulty,
+                "model": self.config.model, "simulated": int(self.stored_simulated), "seed": seed}
+        return assemble_run(slot, crew, outcome, started=started, finished=finished, attempts=attempts,
+                            llm_rows=llm_rows, tool_rows=tool_rows, billed=self.billed, price=self.price)
 
     def write(self, finished: FinishedRun) -> dict:
         """The one writer: decisions a remote run produced, then the run in one transaction.
