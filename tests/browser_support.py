@@ -98,3 +98,16 @@ def _choose(page, testid: str, label: str, option: str) -> None:
             page.keyboard.press("Escape")
             _idle(page)
     _idle(page)
+
+
+def _open_comparison_from_run(page) -> str:
+    """After "Experiment finished": follow the run's own link to the Compare page and return
+    the verdict's text."""
+    link = page.get_by_role("link", name="Compare this experiment's crews")
+    link.wait_for(timeout=60_000)
+    _idle(page)
+    link.click()
+    page.get_by_role("heading", name="Compare").first.wait_for()
+    _idle(page)
+    page.get_by_text(" vs ").first.wait_for()
+    return page.locator('[data-testid="stAlert"]').filter(has_text=" vs ").first.inner_text()

@@ -19,6 +19,7 @@ from browser_support import (  # noqa: F401 - fixtures and helpers
     _choose,
     _idle,
     _open,
+    _open_comparison_from_run,
     _shot,
     _widget,
     page,
@@ -113,15 +114,8 @@ def test_create_role_build_run_compare_export(server, page, tmp_path):  # noqa: 
     _shot(page, "run")
 
     # 4. the comparison against the baseline, reached from the finished run's own link
-    link = page.get_by_role("link", name="Compare this experiment's crews")
-    link.wait_for(timeout=60_000)
-    _idle(page)
-    link.click()
-    page.get_by_role("heading", name="Compare").first.wait_for()
-    _idle(page)
-    page.get_by_text(" vs ").first.wait_for()
+    verdict = _open_comparison_from_run(page)
     page.get_by_text("Simulated data").first.wait_for()
-    verdict = page.locator('[data-testid="stAlert"]').filter(has_text=" vs ").first.inner_text()
     assert "e2e_crew" in verdict and "baseline" in verdict
     page.locator(".js-plotly-plot").first.wait_for()
     _shot(page, "compare")

@@ -6,7 +6,16 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from browser_support import _choose, _idle, _open, _shot, _widget, page, server  # noqa: F401
+from browser_support import (  # noqa: F401 - fixtures and helpers
+    _choose,
+    _idle,
+    _open,
+    _open_comparison_from_run,
+    _shot,
+    _widget,
+    page,
+    server,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -56,12 +65,5 @@ def test_csv_upload_to_comparison(server, page, tmp_path):  # noqa: F811 - pytes
     slider.press("Home")
     page.get_by_role("button", name="Start").click()
     page.get_by_text("Experiment finished").first.wait_for(timeout=180_000)
-    link = page.get_by_role("link", name="Compare this experiment's crews")
-    link.wait_for(timeout=60_000)
-    _idle(page)
-    link.click()
-    page.get_by_role("heading", name="Compare").first.wait_for()
-    _idle(page)
-    page.get_by_text(" vs ").first.wait_for()
-    verdict = page.locator('[data-testid="stAlert"]').filter(has_text=" vs ").first.inner_text()
+    verdict = _open_comparison_from_run(page)
     assert "tickets_sequential" in verdict and "tickets_single" in verdict
