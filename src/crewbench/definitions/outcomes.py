@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["FAULT_ENDINGS", "Cause", "Ending", "Outcome", "Status", "classify", "legacy_status"]
+__all__ = ["FAULT_ENDINGS", "CallStatus", "Cause", "Ending", "Outcome", "Status", "classify", "legacy_status"]
 
 
 class Outcome(StrEnum):
@@ -40,6 +40,16 @@ class Status(StrEnum):
     ESCALATED = "escalated"
     REJECTED = "rejected"
     RATE_LIMITED = "rate_limited"
+
+
+class CallStatus(StrEnum):
+    """How one LLM or tool call ended (``llm_calls.status``, ``tool_calls.status``): a vocabulary
+    of its own, not a run's status."""
+
+    OK = "ok"
+    ERROR = "error"
+    PENDING = "pending"        # started, no finish event (yet)
+    ABANDONED = "abandoned"    # still open when its run timed out; it will never finish
 
 
 class Cause(StrEnum):

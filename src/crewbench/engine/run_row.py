@@ -11,6 +11,7 @@ from typing import Any
 
 from crewbench.compat.crewai_compat import is_delegation_tool
 from crewbench.definitions.config import CrewSpec, role_key
+from crewbench.definitions.outcomes import CallStatus
 from crewbench.engine.executor import FinishedRun
 from crewbench.engine.phases import phase_of, phase_seconds
 from crewbench.llm.prices import cost_usd
@@ -37,7 +38,7 @@ def assemble_run(slot: dict[str, Any], crew: CrewSpec, outcome: dict[str, Any], 
         # Unpriced model: cost stays NULL (unknown), never 0.0 (free).
         call_cost = cost_usd(billed, row.get("prompt_tokens") or 0,
                              row.get("completion_tokens") or 0, price)
-        if row.get("status") == "ok":
+        if row.get("status") == CallStatus.OK:
             prompt += row.get("prompt_tokens") or 0
             completion += row.get("completion_tokens") or 0
             cost += call_cost or 0.0
@@ -46,9 +47,9 @@ def assemble_run(slot: dict[str, Any], crew: CrewSpec, outcome: dict[str, Any], 
         if latency is not None:
             spans.append((row["started_at"], row["finished_at"], phase))
         llm_out.append({**row, "seq": len(llm_out) + 1, "phase": phase, "latency_s": latency,
-                        "cost_usd": call_cost if row.get("status") == "ok" or call_cost is None
+                        "cost_usd": call_cost if row.get("status") == CallStatus.OK or call_cost is None
                         else 0.0,
-                        "status": row.get("status") or "pending"})
+                        "status": row.get("status") or CallStatus.PENDING.value})
     for row in tool_rows:
         phase = phase_of(row, roles_by_role, manager_role, set(seen))
         latency = (row["finished_at"] - row["started_at"]) if row.get("finished_at") and row.get("started_at") else None

@@ -21,7 +21,7 @@ from typing import Any
 from crewbench import __version__
 from crewbench.compat.hygiene import import_crewai
 from crewbench.definitions.baseline import derive_baseline, is_null_agent, with_fair_baselines
-from crewbench.definitions.outcomes import Status, classify
+from crewbench.definitions.outcomes import CallStatus, Status, classify
 from crewbench.definitions.scenario import Grade
 from crewbench.definitions.workspace import Workspace
 from crewbench.engine.build import BuildOptions, branch_task_names, build_crew
@@ -254,8 +254,8 @@ class _Experiment:
             release(run_key_id)
             if timed_out:  # calls still open when the run was given up will never finish
                 for row in holder["llm"] + holder["tools"]:
-                    if row.get("status") in (None, "pending"):
-                        row["status"] = "abandoned"
+                    if row.get("status") in (None, CallStatus.PENDING):
+                        row["status"] = CallStatus.ABANDONED.value
         if "exception" not in holder and "output" not in holder:
             # The crew thread died outside its own try (a hook or scope failed): say so, rather
             # than let the grader fail with a misleading KeyError: 'output'.

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crewbench.compat import crewai_compat
+from crewbench.definitions.outcomes import CallStatus
 from crewbench.llm.redact import redact_secrets, storable_text
 
 __all__ = ["RunRecorder", "current_run_id", "ensure_listener", "recording"]
@@ -163,7 +164,7 @@ def ensure_listener() -> None:
                 record = recorder.llm.get(event.call_id)
                 if record is None:
                     record = recorder.llm[event.call_id] = {
-                        "seq": recorder.next_seq(), "status": "pending", "error": None,
+                        "seq": recorder.next_seq(), "status": CallStatus.PENDING.value, "error": None,
                         "prompt_tokens": 0, "completion_tokens": 0, "finished_at": None,
                         "call_type": None,
                     }
@@ -187,7 +188,7 @@ def ensure_listener() -> None:
                     "model": event.model, "started_at": None, "error": None,
                 })
                 record.update(
-                    status="ok",
+                    status=CallStatus.OK.value,
                     prompt_tokens=int(usage.get("prompt_tokens") or usage.get("input_tokens") or 0),
                     completion_tokens=int(usage.get("completion_tokens") or usage.get("output_tokens") or 0),
                     finished_at=_ts(event.timestamp),
@@ -218,7 +219,7 @@ def ensure_listener() -> None:
                 failure = getattr(event, "failure", None)
                 recorder.tools.append({
                     "seq": recorder.next_seq(), "agent": event.agent_role, "task": event.task_name,
-                    "tool": event.tool_name, "status": "error" if failure else "ok",
+                    "tool": event.tool_name, "status": (CallStatus.ERROR if failure else CallStatus.OK).value,
                     "error": _text(failure) if failure else None,
                     "input": _raw(event.tool_args), "output": _raw(event.output),
                     "started_at": _ts(event.started_at), "finished_at": _ts(event.finished_at),

@@ -7,8 +7,8 @@ derived counts stay in Python (``summaries.summarize_groups``), so SQL and the l
 cannot disagree about a formula.
 
 Run statuses and endings are bound as named parameters from ``definitions.outcomes``, so the
-words live in one place. Tool-call / LLM-call statuses (``ok``, ``error``, ``abandoned``) and
-policy actions (``blocked``, ``denied``) have no enum and stay literals here.
+words live in one place; call statuses come from ``CallStatus`` (constants written into the
+SQL text). Policy actions (``blocked``, ``denied``) have no enum and stay literals here.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from crewbench.definitions.outcomes import Ending, Status
+from crewbench.definitions.outcomes import CallStatus, Ending, Status
 
 __all__ = ["LATENCY_COLUMNS", "MeasureQueries"]
 
@@ -60,12 +60,12 @@ _TRACE_SQL = f"""
 select r.id, r.status, r.failure_cause, r.error, r.grade_reason, substr(r.output, 1, 400) as output,
   r.delegations, c.process,
   (select count(*) from tool_calls t where t.run_id = r.id and not ({_DELEGATION})
-     and t.status = 'error') as tool_errors,
+     and t.status = '{CallStatus.ERROR}') as tool_errors,
   (select count(*) from tool_calls t where t.run_id = r.id and {_DELEGATION}
-     and (t.status != 'ok' or trim(coalesce(t.output, '')) = '')) as lost_handoffs,
-  (select count(*) from llm_calls l where l.run_id = r.id and (l.status = 'abandoned'
-     or (l.status = 'error' and {_TIMED_OUT}))) as timeouts,
-  (select count(*) from llm_calls l where l.run_id = r.id and l.status = 'error'
+     and (t.status != '{CallStatus.OK}' or trim(coalesce(t.output, '')) = '')) as lost_handoffs,
+  (select count(*) from llm_calls l where l.run_id = r.id and (l.status = '{CallStatus.ABANDONED}'
+     or (l.status = '{CallStatus.ERROR}' and {_TIMED_OUT}))) as timeouts,
+  (select count(*) from llm_calls l where l.run_id = r.id and l.status = '{CallStatus.ERROR}'
      and not {_TIMED_OUT}) as provider_errors
   {{policy}}
 from runs r left join crews c on c.id = r.crew_id

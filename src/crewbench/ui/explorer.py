@@ -15,6 +15,7 @@ import math
 import plotly.graph_objects as go
 import streamlit as st
 
+from crewbench.definitions.outcomes import CallStatus
 from crewbench.errors import CrewbenchError
 from crewbench.ui import state
 from crewbench.ui.safe import code, label, md, plain_lines
@@ -81,8 +82,8 @@ def timeline_figure(run: dict, llm_calls: list[dict], tool_calls: list[dict]) ->
                 orientation="h", name=legend, legendgroup=legend, showlegend=legend not in seen,
                 marker={"color": PHASE_COLORS.get(phase, "#94a3b8"),
                         "pattern": {"shape": "/" if kind == "tool" else ""},
-                        "line": {"color": "#dc2626" if call.get("status") not in ("ok", None) else "white",
-                                 "width": 2 if call.get("status") not in ("ok", None) else 0.5}},
+                        "line": {"color": "#dc2626" if call.get("status") not in (CallStatus.OK, None) else "white",
+                                 "width": 2 if call.get("status") not in (CallStatus.OK, None) else 0.5}},
                 hovertemplate=hover + "<extra></extra>",
             ))
             seen.add(legend)
@@ -170,7 +171,8 @@ def _show(run: dict) -> None:
             st.caption(plain_lines(run["grade_reason"]))
     if run.get("error"):
         st.error(f"Run error: {plain_lines(run['error'])}")
-    errors = [c for c in llm_calls if c.get("status") != "ok"] + [c for c in tool_calls if c.get("status") == "error"]
+    errors = ([c for c in llm_calls if c.get("status") != CallStatus.OK]
+              + [c for c in tool_calls if c.get("status") == CallStatus.ERROR])
     with st.expander(f"Errors and retries ({len(errors)} failed calls, {run['retries']} retries, "
                      f"{run['attempts']} attempts)", expanded=bool(errors)):
         if errors:
