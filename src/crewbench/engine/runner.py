@@ -41,7 +41,7 @@ from crewbench.llm.endpoint import sim_profile_name
 from crewbench.llm.prices import load_price_table, resolve_price
 from crewbench.llm.profiles import parse_model
 from crewbench.llm.providers import billed_model, make_llm
-from crewbench.llm.redact import redact_secrets, storable_text
+from crewbench.llm.redact import storable_error, storable_text
 from crewbench.scoring.configured import judge_model
 from crewbench.store import Store
 
@@ -126,7 +126,7 @@ class _Experiment:
         causes = text_call_causes(result, crew, exc)
         if exc is not None:
             outcome = {**classify(passed=None, no_answer=Status.ERROR),
-                       "error": redact_secrets(f"{type(exc).__name__}: {exc}")[:2000], "output": None,
+                       "error": storable_error(f"{type(exc).__name__}: {exc}", 2000), "output": None,
                        "passed": 0, "score": 0.0, "grade_reason": None}
         else:
             grade: Grade = result["grade"]

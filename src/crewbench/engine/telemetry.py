@@ -29,7 +29,7 @@ from typing import Any
 
 from crewbench.compat import crewai_compat
 from crewbench.definitions.outcomes import CallStatus
-from crewbench.llm.redact import redact_secrets, storable_text
+from crewbench.llm.redact import storable_error, storable_text
 
 __all__ = ["RunRecorder", "current_run_id", "ensure_listener", "recording"]
 
@@ -89,7 +89,7 @@ class RunRecorder:
             except Exception as exc:  # noqa: BLE001 - fail closed: never store what we could not redact
                 return f"[withheld: PII redaction failed ({type(exc).__name__})]"
         if plain_cut:  # error messages keep their short, unmarked cut
-            return redact_secrets(text)[:limit]
+            return storable_error(text, limit)
         return storable_text(text, limit)
 
     def _messages(self, messages: Any) -> str | None:
@@ -208,7 +208,7 @@ def ensure_listener() -> None:
                     "model": event.model, "started_at": None,
                     "prompt_tokens": 0, "completion_tokens": 0, "call_type": None,
                 })
-                record.update(status="error", error=_text(event.error), finished_at=_ts(event.timestamp))
+                record.update(status=CallStatus.ERROR.value, error=_text(event.error), finished_at=_ts(event.timestamp))
 
         @crewai_event_bus.on(ToolUsageFinishedEvent)
         def _tool_finished(source, event):
@@ -233,7 +233,7 @@ def ensure_listener() -> None:
             with recorder.lock:
                 recorder.tools.append({
                     "seq": recorder.next_seq(), "agent": event.agent_role, "task": event.task_name,
-                    "tool": event.tool_name, "status": "error", "error": _text(event.error),
+                    "tool": event.tool_name, "status": CallStatus.ERROR.value, "error": _text(event.error),
                     "input": _raw(event.tool_args), "output": None,
                     "started_at": _ts(event.timestamp), "finished_at": _ts(event.timestamp),
                 })

@@ -10,7 +10,8 @@ in memory to make the LLM.
 tokens, AWS access key ids, ``api_key=…``): the cassette masks it in recorded bodies, telemetry
 and approvals in every trace text they store, the runner in a run's output and error, the CLI
 in the provider log lines it summarises. ``storable_text`` is the storage rule for trace text: secrets
-masked first, then at most ``TRACE_TEXT_LIMIT`` characters with a marker saying how many were cut.
+masked first, then at most ``TRACE_TEXT_LIMIT`` characters with a marker saying how many were cut;
+``storable_error`` is the rule for an error message: secrets masked, a short cut without marker.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 __all__ = ["REDACTED", "SECRET_MASK", "SECRET_PATTERN", "TRACE_TEXT_LIMIT", "cap_text", "redact_secrets",
-           "redact_url", "storable_text"]
+           "redact_url", "storable_error", "storable_text"]
 
 # The lookbehind keeps words like "risk-assessment" whole: a key never follows a letter or digit.
 SECRET_PATTERN = re.compile(r"((?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{8,}|Bearer\s+[A-Za-z0-9._\-]+|AKIA[0-9A-Z]{16}"
@@ -72,3 +73,11 @@ def storable_text(text: str | None, limit: int | None = None) -> str | None:
     if text is None:
         return None
     return cap_text(redact_secrets(text), limit)
+
+
+def storable_error(text: str | None, limit: int) -> str | None:
+    """The storage rule for an error message (a call's or a run's): secrets masked first, then
+    its first ``limit`` characters (an error is a line to read, not a trace to page through)."""
+    if text is None:
+        return None
+    return redact_secrets(text)[:limit]
