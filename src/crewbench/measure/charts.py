@@ -54,8 +54,7 @@ def _esc(text: Any) -> str:
 
 def short_labels(arms: Sequence[Any]) -> list[str]:
     """Each arm's short name (measure/labels.py), escaped; the full label goes in the hover."""
-    names = short_names(arms) if not all(getattr(a, "name", "") for a in arms) else [a.name for a in arms]
-    return [_esc(n) for n in names]
+    return [_esc(n) for n in short_names(arms)]
 
 
 def _hover(arms: Sequence[Any]) -> list[str]:
